@@ -1,0 +1,48 @@
+# The two commands of the README: `make book` and `make test`. Both create (or
+# reuse) .venv from the pinned requirements.txt and node_modules from
+# package-lock.json; nothing is installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+VENDOR := _vendor/vendor/.copied
+
+.PHONY: setup book test bench lab clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+$(VENDOR): node_modules/.package-lock.json tools/vendor.py tools/widgets-assets.js $(STAMP)
+	$(BIN)/python tools/vendor.py
+	touch $@
+
+setup: $(STAMP) $(VENDOR)
+
+## Execute every notebook and build the offline website into _build/html.
+book: setup
+	$(BIN)/jupyter-book build --all -W -n --keep-going .
+	@echo "Website built: open file://$(CURDIR)/_build/html/index.html"
+	@echo "(or serve it: $(BIN)/python -m http.server -d _build/html 8000)"
+
+## Unit tests, every notebook under nbval, and the built site in Chromium.
+test: book
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
+		--nbval-sanitize-with tests/nbval-sanitize.cfg
+
+## Cold execution time per notebook, page weights, and the chapters' own benchmarks.
+bench: book
+	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench_tokenization.py
+
+## Open the notebooks in JupyterLab (live widgets need the running kernel).
+lab: setup
+	$(BIN)/jupyter lab chapters
+
+clean:
+	rm -rf _build _vendor

@@ -1,0 +1,7 @@
+"""Shared test setup: the project's tools/ scripts are importable from tests."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
