@@ -27,6 +27,23 @@ def check_int(name: str, value: Any, *, min_value: int | None = None) -> int:
     return int(value)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (Python's or NumPy's); 0 and 1 are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {_got(value)}")
+    return bool(value)
+
+
+def check_real(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is a finite real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {_got(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
 def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float if it is a finite real number > 0 (or >= 0)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
