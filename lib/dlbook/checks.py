@@ -46,10 +46,8 @@ def check_real(name: str, value: Any) -> float:
 
 def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float if it is a finite real number > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {_got(value)}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    value = check_real(name, value)
+    if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value}")
     return value
