@@ -133,12 +133,9 @@ def _check_step_args(w: Any, b: Any, x: Any, y: Any, lr: Any, bias: Any) -> None
         raise ValueError(f"x must be a NumPy array of shape {w.shape} like w, got {getattr(x, 'shape', type(x))}")
     if isinstance(y, bool) or y not in (0, 1):
         raise ValueError(f"y must be the label 0 or 1, got {y!r}")
-    if isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating)):
-        raise TypeError(f"b must be a real number, got {type(b).__name__}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a number > 0, got {lr!r}")
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    check_real("b", b)
+    check_positive("lr", lr)
+    check_bool("bias", bias)
 
 
 def perceptron_step(w: np.ndarray, b: float, x: np.ndarray, y: int, *, lr: float,
