@@ -230,18 +230,17 @@ def train_merges(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PA
     chunks = Counter(pretokenize(text, pattern))
     tok: list[int] = []
     freq: list[int] = []
+    bounds: list[tuple[int, int]] = []  # each chunk's [start, end) in tok
     for chunk, f in chunks.items():
         data = chunk.encode("utf-8")
+        bounds.append((len(tok), len(tok) + len(data)))
         tok.extend(data)
         freq.extend([f] * len(data))
     n = len(tok)
     nxt = list(range(1, n + 1))
     prv = list(range(-1, n - 1))
-    start = 0
-    for chunk in chunks:
-        end = start + len(chunk.encode("utf-8"))
+    for start, end in bounds:
         prv[start], nxt[end - 1] = -1, -1
-        start = end
     counts: dict[Pair, int] = {}
     where: defaultdict[Pair, set[int]] = defaultdict(set)
     for p in range(n):
