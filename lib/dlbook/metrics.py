@@ -1,11 +1,11 @@
-"""Sample-based distances between distributions, for judging generative models.
+r"""Sample-based distances between distributions, for judging generative models.
 
 The sliced Wasserstein distance compares two point clouds through many random
 1-D projections, where optimal transport is just sorting:
 
-$$\\mathrm{SW}_1(a, b) = \\mathbb{E}_{\\theta \\sim U(S^{d-1})}
-  \\, W_1(\\theta^\\top a, \\theta^\\top b),\\qquad
-  W_1(u, v) = \\int_0^1 |F_u^{-1}(q) - F_v^{-1}(q)|\\,dq.$$
+$$\mathrm{SW}_1(a, b) = \mathbb{E}_{\theta \sim U(S^{d-1})}
+  \, W_1(\theta^\top a, \theta^\top b),\qquad
+  W_1(u, v) = \int_0^1 |F_u^{-1}(q) - F_v^{-1}(q)|\,dq.$$
 
 It is cheap (sorting), needs no feature network (unlike FID), is zero only for
 equal distributions, and is in the data's own units.
