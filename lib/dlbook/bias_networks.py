@@ -155,6 +155,21 @@ def fit_1d(x: Any, y: Any, *, bias: bool, hidden: int = 32, depth: int = 2, step
     return Fit1D(model=model, losses=losses, final_loss=final)
 
 
+def _check_batch(x: Any) -> np.ndarray:
+    x_np = check_finite_array("x", x, ndim=2)
+    if x_np.shape[0] < 2 or x_np.shape[1] < 1:
+        raise ValueError(f"x must hold a batch of at least 2 rows for BatchNorm, got shape {x_np.shape}")
+    return x_np
+
+
+def _check_gap_args(x: Any, bias: Any, out_features: Any, seed: Any) -> tuple[np.ndarray, np.ndarray, int, int]:
+    bias_np = check_finite_array("bias", bias, ndim=1)
+    out = check_int("out_features", bias_np.shape[0] if out_features is None else out_features, min_value=1)
+    if bias_np.shape[0] != out:
+        raise ValueError(f"bias must have length out_features={out}, got {bias_np.shape[0]}")
+    return _check_batch(x), bias_np, out, check_seed("seed", seed)
+
+
 def bias_before_batchnorm_gap(x: Any, bias: Any, *, out_features: int | None = None,
                               seed: int = 0) -> float:
     """``max |BN(W x + bias) - BN(W x)|`` with BatchNorm in training mode.
@@ -164,15 +179,7 @@ def bias_before_batchnorm_gap(x: Any, bias: Any, *, out_features: int | None = N
     rounding); BatchNorm's own shift ``beta`` plays its role. ``bias`` has one entry
     per output feature (``out_features``, default: ``len(bias)``).
     """
-    x_np = check_finite_array("x", x, ndim=2)
-    if x_np.shape[0] < 2:
-        raise ValueError(f"x must hold a batch of at least 2 rows for BatchNorm, got shape {x_np.shape}")
-    bias_np = check_finite_array("bias", bias, ndim=1)
-    out = out_features if out_features is not None else bias_np.shape[0]
-    out = check_int("out_features", out, min_value=1)
-    if bias_np.shape[0] != out:
-        raise ValueError(f"bias must have length out_features={out}, got {bias_np.shape[0]}")
-    seed = check_seed("seed", seed)
+    x_np, bias_np, out, seed = _check_gap_args(x, bias, out_features, seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         linear = nn.Linear(x_np.shape[1], out, bias=True, dtype=torch.float64)
@@ -197,9 +204,7 @@ def bias_grad_before_batchnorm(x: Any, *, out_features: int = 4, seed: int = 0) 
     on the bias at all, so its gradient is zero (up to rounding) whatever the loss:
     here a random linear functional of the BatchNorm output, in float64.
     """
-    x_np = check_finite_array("x", x, ndim=2)
-    if x_np.shape[0] < 2:
-        raise ValueError(f"x must hold a batch of at least 2 rows for BatchNorm, got shape {x_np.shape}")
+    x_np = _check_batch(x)
     out_features = check_int("out_features", out_features, min_value=1)
     seed = check_seed("seed", seed)
     with torch.random.fork_rng(devices=[]):

@@ -57,7 +57,8 @@ def _check_t(t: Any, T: int, n: int | None = None) -> Any:
     return t
 
 
-def _check_q_sample(x0: Any, t: Any, alpha_bar: Any, noise: Any) -> tuple[torch.Tensor, Any, torch.Tensor, torch.Tensor]:
+def _check_q_sample(x0: Any, t: Any, alpha_bar: Any,
+                    noise: Any) -> tuple[torch.Tensor, Any, torch.Tensor, torch.Tensor]:
     x0 = check_tensor("x0", x0)
     noise = check_tensor("noise", noise, like=x0, like_name="x0")
     alpha_bar = check_schedule("alpha_bar", alpha_bar)

@@ -22,7 +22,8 @@ from torch import nn
 
 from dlbook.checks import (check_bool, check_callable, check_choice, check_device, check_fraction, check_instance,
                            check_int, check_positive, check_returned, check_schedule, check_seed, check_tensor)
-from dlbook.diffusion import VPSDE, alpha_bars, ddim_step, ddpm_step, linear_beta_schedule, q_sample, timestep_subsequence
+from dlbook.diffusion import (VPSDE, alpha_bars, ddim_step, ddpm_step, linear_beta_schedule, q_sample,
+                              timestep_subsequence)
 from dlbook.ode import Recorder, Solution, euler_step, heun_step, time_grid
 
 __all__ = ["sinusoidal_embedding", "EpsMLP", "TrainResult", "train_eps_model", "sample_ddpm", "sample_ddim",

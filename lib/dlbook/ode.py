@@ -88,9 +88,10 @@ def euler_step(drift: Drift, x: torch.Tensor, t: float, t_next: float) -> torch.
 
 
 def heun_step(drift: Drift, x: torch.Tensor, t: float, t_next: float) -> torch.Tensor:
-    r"""One Heun step: Euler predictor $\tilde x$, then the trapezoid $x + h\,\tfrac12(f(x, t) + f(\tilde x, t_{next}))$.
+    r"""One Heun step: Euler predictor $\tilde x = x + h\,f(x, t)$, then the trapezoid.
 
-    Two drift evaluations, second order.
+    $x + h\,\tfrac12(f(x, t) + f(\tilde x, t_{next}))$ with $h = t_{next} - t$: two drift
+    evaluations, second order.
     """
     x, t, t_next = _check_step(drift, x, t, t_next)
     h = t_next - t

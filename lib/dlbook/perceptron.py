@@ -56,6 +56,12 @@ def _check_w(w: Any, n_features: int, name: str = "w") -> np.ndarray:
     return w
 
 
+def _check_unit(X: Any, w: Any, offset: Any, offset_name: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Samples ``X`` (n, d), weights ``w`` (d,) and the unit's threshold or bias."""
+    X = _check_X(X)
+    return X, _check_w(w, X.shape[1]), check_real(offset_name, offset)
+
+
 def _check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray:
     y = check_finite_array(name, y, ndim=1)
     if y.shape[0] != n_samples:
@@ -76,9 +82,7 @@ def threshold_unit(X: Any, w: Any, T: float) -> np.ndarray:
     ``X`` has one sample per row (shape ``(n, d)``), ``w`` has shape ``(d,)``.
     A larger threshold ``T`` makes the unit harder to activate.
     """
-    X = _check_X(X)
-    w = _check_w(w, X.shape[1])
-    T = check_real("T", T)
+    X, w, T = _check_unit(X, w, T, "T")
     return (X @ w >= T).astype(int)
 
 
@@ -88,9 +92,7 @@ def predict(X: Any, w: Any, b: float) -> np.ndarray:
     This is ``threshold_unit(X, w, T)`` with ``b = -T``: the same unit, written so
     that the threshold becomes one more learnable number.
     """
-    X = _check_X(X)
-    w = _check_w(w, X.shape[1])
-    b = check_real("b", b)
+    X, w, b = _check_unit(X, w, b, "b")
     return (X @ w + b >= 0).astype(int)
 
 

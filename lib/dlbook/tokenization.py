@@ -189,7 +189,8 @@ def train_naive(text: str, vocab_size: int, *, pattern: str | None = GPT4_SPLIT_
 def train_trace(text: str, vocab_size: int, *, pattern: str | None = None) -> list[dict[str, Any]]:
     """Every step of naive training to ``vocab_size`` on a small text, for showing the loop by hand.
 
-    Up to ``vocab_size - 256`` merges, as in :func:`train_naive`. Step ``k`` is a dict with the chunks as id lists before merge ``k`` (``"words"``),
+    Up to ``vocab_size - 256`` merges, as in :func:`train_naive`. Step ``k`` is a dict
+    with the chunks as id lists before merge ``k`` (``"words"``),
     the pair counts (``"counts"``) and the chosen pair and its new id (``"pair"``,
     ``"new_id"``; ``None`` after the last merge).
     """

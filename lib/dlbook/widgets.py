@@ -157,11 +157,15 @@ def grid_view(frames: Sequence[Sequence[W.Widget]], xs: Sequence[Any], ys: Seque
     return _static_box([x_slider, y_slider, outer])
 
 
+def _check_plot_args(plot_fn: Any, name: str, values: Any) -> list[Any]:
+    check_callable("plot_fn", plot_fn)
+    return check_values(name, values)
+
+
 def static_slider(plot_fn: Callable[[Any], Frame], values: Sequence[Any], *, description: str = "value",
                   fmt: str | Callable[[Any], str] | None = None) -> W.VBox:
     """Precompute ``plot_fn(v)`` for each of ``values``; a slider switches them with no kernel."""
-    check_callable("plot_fn", plot_fn)
-    values = check_values("values", values)
+    values = _check_plot_args(plot_fn, "values", values)
     return slider_view(render_frames(plot_fn, [(v,) for v in values]), values,
                        description=description, fmt=fmt)
 
