@@ -37,13 +37,16 @@ each outcome over all probes.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import inspect
 import math
 import pkgutil
 import re
+import shutil
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -485,8 +488,9 @@ def fit_small() -> bias_networks.Fit1D:
 
 @functools.cache
 def tmp_dir() -> Path:
-    import tempfile
-    return Path(tempfile.mkdtemp(prefix="dlbook-bad-input-"))
+    path = Path(tempfile.mkdtemp(prefix="dlbook-bad-input-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def saved_tokenizer() -> str:
