@@ -14,20 +14,16 @@ from dlbook.tokenization import (
     best_pair,
     bytes_per_token,
     compression_curve,
-    gpt2_bytes_to_unicode,
-    hf_vocab_bytes,
     merge_pair,
     pair_counts,
     pretokenize,
-    show_bytes,
     text_to_bytes,
-    to_tiktoken,
-    tokens_html,
-    train_hf_byte_level,
     train_merges,
     train_naive,
     train_trace,
 )
+from dlbook.display import show_bytes, tokens_html
+from dlbook.tokenizer_adapters import gpt2_bytes_to_unicode, hf_vocab_bytes, to_tiktoken, train_hf_byte_level
 
 HYPOTHESIS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -103,7 +99,7 @@ def test_wikipedia_example():
     assert tok.decode(tok.encode("aaabdaaabac")) == "aaabdaaabac"
     # Ties broken by the smallest pair give Wikipedia's merges: Z=aa, Y=ab, X=ZY.
     assert tok.merges == {(97, 97): 256, (97, 98): 257, (256, 257): 258}
-    trace = train_trace("aaabdaaabac", 3)
+    trace = train_trace("aaabdaaabac", 259)
     assert [step["pair"] for step in trace] == [(97, 97), (97, 98), (256, 257), None]
     assert trace[-1]["words"] == [[258, 100, 258, 97, 99]]
 
@@ -122,13 +118,13 @@ def test_pretokenize_covers_text_and_splits_words():
 @pytest.mark.parametrize("pattern", [GPT4_SPLIT_PATTERN, GPT2_SPLIT_PATTERN, None])
 def test_fast_training_equals_naive_on_corpus(corpus, pattern):
     text = corpus[:20_000]
-    assert train_merges(text, 400, pattern) == train_naive(text, 400, pattern)
+    assert train_merges(text, 400, pattern=pattern) == train_naive(text, 400, pattern=pattern)
 
 
 @HYPOTHESIS
 @given(text=st.text(alphabet="ab c\nd1é", max_size=80), pattern=st.sampled_from([None, GPT4_SPLIT_PATTERN]))
 def test_fast_training_equals_naive_on_random_text(text, pattern):
-    assert train_merges(text, 300, pattern) == train_naive(text, 300, pattern)
+    assert train_merges(text, 300, pattern=pattern) == train_naive(text, 300, pattern=pattern)
 
 
 def test_training_stops_when_no_pairs_are_left():
@@ -230,7 +226,7 @@ def test_hand_made_merge_table_where_tiktoken_differs():
     by a lone ``c`` in the training data, so ``(ab, c)`` would have count zero.
     """
     a, b, c = 97, 98, 99
-    tok = BPETokenizer.from_merges({(b, c): 256, (a, b): 257, (257, c): 258}, GPT4_SPLIT_PATTERN)
+    tok = BPETokenizer.from_merges({(b, c): 256, (a, b): 257, (257, c): 258}, pattern=GPT4_SPLIT_PATTERN)
     assert tok.encode("abc") == [a, 256]
     assert to_tiktoken(tok).encode_ordinary("abc") == [258]
     # The tell-tale sign: token 258 cannot be produced from its own bytes by replaying merges.

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from dlbook.corpus import python_docs_corpus
-from dlbook.tokenization import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, BPETokenizer, to_tiktoken, train_hf_byte_level
+from dlbook.tokenization import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, BPETokenizer
+from dlbook.tokenizer_adapters import to_tiktoken, train_hf_byte_level
 
 VOCAB_SIZE = 2048
 TRAIN_BUDGET_S = 5.0

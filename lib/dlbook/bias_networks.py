@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dlbook.checks import check_bool, check_finite_array, check_int, check_positive
+from dlbook.checks import check_bool, check_device, check_finite_array, check_int, check_positive, check_seed
 from dlbook.seeding import torch_threads
 
 __all__ = [
@@ -45,7 +45,7 @@ def make_mlp(bias: bool, *, in_features: int = 1, hidden: int = 32, depth: int =
     hidden = check_int("hidden", hidden, min_value=1)
     depth = check_int("depth", depth, min_value=1)
     out_features = check_int("out_features", out_features, min_value=1)
-    seed = check_int("seed", seed, min_value=0)
+    seed = check_seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers: list[nn.Module] = []
@@ -70,14 +70,17 @@ def homogeneity_gap(model: nn.Module, x: Any, alpha: float) -> float:
     """
     model = _check_module("model", model)
     alpha = check_positive("alpha", alpha)
-    x_np = check_finite_array("x", x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x)
-    if x_np.ndim != 2:
-        raise ValueError(f"x must be 2-D (batch, features), got shape {x_np.shape}")
+    x_np = check_finite_array("x", x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x, ndim=2)
+    if x_np.size == 0:
+        raise ValueError(f"x must hold at least one row and column, got shape {x_np.shape}")
     param = next(model.parameters(), None)
     kw = {"dtype": param.dtype, "device": param.device} if param is not None else {}
     xt = torch.as_tensor(x_np, **kw)
     with torch.no_grad():
-        gap = (model(alpha * xt) - alpha * model(xt)).abs().max()
+        try:
+            gap = (model(alpha * xt) - alpha * model(xt)).abs().max()
+        except RuntimeError as exc:  # e.g. x has the wrong number of features for the model
+            raise ValueError(f"x of shape {x_np.shape} does not fit model: {exc}") from exc
     return float(gap)
 
 
@@ -112,9 +115,12 @@ class Fit1D:
     final_loss: float
 
     def __call__(self, x: Any) -> np.ndarray:
-        """Predictions at the points ``x`` (any shape), as a flat NumPy array."""
+        """Predictions at the points ``x`` (any shape, finite, not empty), as a flat NumPy array."""
+        x = check_finite_array("x", x)
+        if x.size == 0:
+            raise ValueError("x must hold at least one point")
         param = next(self.model.parameters())
-        xt = torch.as_tensor(np.asarray(x, dtype=np.float32).reshape(-1, 1), device=param.device)
+        xt = torch.as_tensor(x.astype(np.float32).reshape(-1, 1), device=param.device)
         with torch.no_grad():
             return self.model(xt).cpu().numpy().ravel()
 
@@ -131,6 +137,7 @@ def fit_1d(x: Any, y: Any, *, bias: bool, hidden: int = 32, depth: int = 2, step
         raise ValueError(f"x and y must be non-empty and of equal length, got {x.size} and {y.size}")
     steps = check_int("steps", steps, min_value=1)
     lr = check_positive("lr", lr)
+    device = check_device("device", device)
     model = make_mlp(bias, hidden=hidden, depth=depth, seed=seed).to(device)
     xt = torch.as_tensor(x, dtype=torch.float32, device=device).reshape(-1, 1)
     yt = torch.as_tensor(y, dtype=torch.float32, device=device).reshape(-1, 1)
@@ -148,6 +155,21 @@ def fit_1d(x: Any, y: Any, *, bias: bool, hidden: int = 32, depth: int = 2, step
     return Fit1D(model=model, losses=losses, final_loss=final)
 
 
+def _check_batch(x: Any) -> np.ndarray:
+    x_np = check_finite_array("x", x, ndim=2)
+    if x_np.shape[0] < 2 or x_np.shape[1] < 1:
+        raise ValueError(f"x must hold a batch of at least 2 rows for BatchNorm, got shape {x_np.shape}")
+    return x_np
+
+
+def _check_gap_args(x: Any, bias: Any, out_features: Any, seed: Any) -> tuple[np.ndarray, np.ndarray, int, int]:
+    bias_np = check_finite_array("bias", bias, ndim=1)
+    out = check_int("out_features", bias_np.shape[0] if out_features is None else out_features, min_value=1)
+    if bias_np.shape[0] != out:
+        raise ValueError(f"bias must have length out_features={out}, got {bias_np.shape[0]}")
+    return _check_batch(x), bias_np, out, check_seed("seed", seed)
+
+
 def bias_before_batchnorm_gap(x: Any, bias: Any, *, out_features: int | None = None,
                               seed: int = 0) -> float:
     """``max |BN(W x + bias) - BN(W x)|`` with BatchNorm in training mode.
@@ -157,15 +179,7 @@ def bias_before_batchnorm_gap(x: Any, bias: Any, *, out_features: int | None = N
     rounding); BatchNorm's own shift ``beta`` plays its role. ``bias`` has one entry
     per output feature (``out_features``, default: ``len(bias)``).
     """
-    x_np = check_finite_array("x", x, ndim=2)
-    if x_np.shape[0] < 2:
-        raise ValueError(f"x must hold a batch of at least 2 rows for BatchNorm, got shape {x_np.shape}")
-    bias_np = check_finite_array("bias", bias, ndim=1)
-    out = out_features if out_features is not None else bias_np.shape[0]
-    out = check_int("out_features", out, min_value=1)
-    if bias_np.shape[0] != out:
-        raise ValueError(f"bias must have length out_features={out}, got {bias_np.shape[0]}")
-    seed = check_int("seed", seed, min_value=0)
+    x_np, bias_np, out, seed = _check_gap_args(x, bias, out_features, seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         linear = nn.Linear(x_np.shape[1], out, bias=True, dtype=torch.float64)
@@ -190,11 +204,9 @@ def bias_grad_before_batchnorm(x: Any, *, out_features: int = 4, seed: int = 0) 
     on the bias at all, so its gradient is zero (up to rounding) whatever the loss:
     here a random linear functional of the BatchNorm output, in float64.
     """
-    x_np = check_finite_array("x", x, ndim=2)
-    if x_np.shape[0] < 2:
-        raise ValueError(f"x must hold a batch of at least 2 rows for BatchNorm, got shape {x_np.shape}")
+    x_np = _check_batch(x)
     out_features = check_int("out_features", out_features, min_value=1)
-    seed = check_int("seed", seed, min_value=0)
+    seed = check_seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         linear = nn.Linear(x_np.shape[1], out_features, bias=True, dtype=torch.float64)

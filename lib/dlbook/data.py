@@ -19,15 +19,14 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from dlbook.checks import check_int, check_positive
+from dlbook.checks import check_choice, check_int, check_positive, check_seed
 
 __all__ = ["two_moons", "swiss_roll", "eight_gaussians", "checkerboard", "DATASETS", "make"]
 
 
 def _rng(n: int, seed: int) -> np.random.Generator:
     check_int("n", n, min_value=1)
-    check_int("seed", seed, min_value=0)
-    return np.random.default_rng(seed)
+    return np.random.default_rng(check_seed("seed", seed))
 
 
 def _finish(points: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
@@ -114,6 +113,5 @@ DATASETS: dict[str, Callable[..., torch.Tensor]] = {
 
 def make(name: str, n: int, *, seed: int = 0, **kwargs: float) -> torch.Tensor:
     """``DATASETS[name](n, seed=seed, **kwargs)`` with a clear error for an unknown name."""
-    if name not in DATASETS:
-        raise ValueError(f"name must be one of {sorted(DATASETS)}, got {name!r}")
+    check_choice("name", name, sorted(DATASETS))
     return DATASETS[name](n, seed=seed, **kwargs)

@@ -1,21 +1,20 @@
-"""Diffusion models: DDPM, DDIM and the SDE/ODE view, as small tested functions.
+r"""Diffusion models: DDPM, DDIM and the SDE/ODE view, as small tested functions.
 
 Conventions used throughout:
 
 * **Discrete time is 0-based.** A schedule has ``T`` steps ``t = 0, ..., T-1``;
   the paper's step ``t`` (1-based) is our ``t - 1``. ``betas[t]`` is
-  $\\beta_t$ and ``alpha_bar[t]`` is $\\bar\\alpha_t = \\prod_{s \\le t}(1 - \\beta_s)$;
-  "$\\bar\\alpha_{-1}$" (clean data) is 1.
-* **Networks see continuous time** $\\tau \\in (0, 1]$: discrete step ``t``
-  is $\\tau = (t + 1) / T$, so the same $\\epsilon$-model serves the discrete
-  samplers and the VP-SDE samplers. A model is any callable
-  ``model(x, tau) -> eps`` with ``x`` of shape ``(n, d)`` and ``tau`` of shape ``(n,)``.
-* Schedules are float64 tensors; samples stay float32. Samplers return CPU
-  tensors in a :class:`Sample` that also records the number of network
-  evaluations (NFE) and, on request, the trajectory.
+  $\beta_t$ and ``alpha_bar[t]`` is $\bar\alpha_t = \prod_{s \le t}(1 - \beta_s)$;
+  "$\bar\alpha_{-1}$" (clean data) is 1.
+* **Networks see continuous time** $\tau \in (0, 1]$: discrete step ``t``
+  is $\tau = (t + 1) / T$, so the same $\epsilon$-model serves the discrete
+  samplers and the VP-SDE samplers.
+* Schedules are float64 tensors; samples stay float32. Noise is always passed
+  by keyword (``noise=``).
 
-The network, its trainer and the samplers live in :mod:`dlbook.diffusion_models`
-and are re-exported here, so ``from dlbook.diffusion import sample_ddim`` works.
+This module holds the schedules, the single-step updates and the SDE; the
+network, its trainer and the samplers that loop over these steps live in
+:mod:`dlbook.diffusion_models` (which imports this module, never the reverse).
 """
 
 from __future__ import annotations
@@ -26,62 +25,29 @@ from typing import Any
 
 import torch
 
-from dlbook.checks import check_int, check_positive
+from dlbook.checks import (check_choice, check_fraction, check_int, check_positive, check_real, check_schedule,
+                           check_tensor)
 
 __all__ = [
-    "linear_beta_schedule", "alpha_bars", "q_sample", "ddpm_step", "ddim_step",
-    "VPSDE", "score_from_eps", "Sample", "timestep_subsequence",
-    "sample_ddpm", "sample_ddim", "ddim_invert", "sample_reverse_sde", "sample_pf_ode",
-    "EpsMLP", "sinusoidal_embedding", "train_eps_model",
+    "linear_beta_schedule", "alpha_bars", "q_sample", "timestep_subsequence", "ddpm_step", "ddim_step",
+    "VPSDE", "score_from_eps",
 ]
 
-# ----------------------------------------------------------------------------- validation
-
-def _check_tensor(name: str, value: Any) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
-    return value
-
-
-def _check_same_shape(name: str, value: Any, like: torch.Tensor, like_name: str) -> torch.Tensor:
-    value = _check_tensor(name, value)
-    if value.shape != like.shape:
-        raise ValueError(f"{name} must have the shape of {like_name} {tuple(like.shape)}, got {tuple(value.shape)}")
-    return value
-
-
-def _check_schedule(name: str, value: Any) -> torch.Tensor:
-    value = _check_tensor(name, value)
-    if value.ndim != 1 or value.numel() < 1:
-        raise ValueError(f"{name} must be a non-empty 1-D tensor, got shape {tuple(value.shape)}")
-    if not bool(((value > 0) & (value < 1)).all()):
-        raise ValueError(f"{name} must lie in (0, 1), got min {value.min().item():.3g} max {value.max().item():.3g}")
-    return value
-
-
-def _check_alpha_bar_value(name: str, value: Any) -> float:
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"{name} must be a scalar, got shape {tuple(value.shape)}")
-        value = value.item()
-    value = check_positive(name, value)
-    if value > 1:
-        raise ValueError(f"{name} must lie in (0, 1], got {value}")
-    return value
+# ----------------------------------------------------------------------------- guards
 
 
 def _check_t(t: Any, T: int, n: int | None = None) -> Any:
     """An int in ``[0, T-1]`` or an integer tensor of such (shape ``(n,)`` if given)."""
     if isinstance(t, torch.Tensor):
-        if t.is_floating_point() or t.dtype == torch.bool:
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
             raise TypeError(f"t must be an integer tensor, got dtype {t.dtype}")
         if t.ndim == 0:
             t = int(t.item())
         else:
             if n is not None and t.shape != (n,):
                 raise ValueError(f"t must be an int or have shape ({n},), got {tuple(t.shape)}")
+            if t.ndim != 1 or t.numel() == 0:
+                raise ValueError(f"t must be an int or a non-empty 1-D tensor, got shape {tuple(t.shape)}")
             if bool((t < 0).any()) or bool((t >= T).any()):
                 raise ValueError(f"t must lie in [0, {T - 1}], got values in [{t.min().item()}, {t.max().item()}]")
             return t
@@ -91,60 +57,96 @@ def _check_t(t: Any, T: int, n: int | None = None) -> Any:
     return t
 
 
+def _check_q_sample(x0: Any, t: Any, alpha_bar: Any,
+                    noise: Any) -> tuple[torch.Tensor, Any, torch.Tensor, torch.Tensor]:
+    x0 = check_tensor("x0", x0)
+    noise = check_tensor("noise", noise, like=x0, like_name="x0")
+    alpha_bar = check_schedule("alpha_bar", alpha_bar)
+    return x0, _check_t(t, alpha_bar.numel(), x0.shape[0]), alpha_bar, noise
+
+
+def _check_ddpm_step(x_t: Any, eps: Any, t: Any, betas: Any, noise: Any) -> tuple[torch.Tensor, torch.Tensor, int,
+                                                                                 torch.Tensor, Any]:
+    x_t = check_tensor("x_t", x_t)
+    eps = check_tensor("eps", eps, like=x_t, like_name="x_t")
+    betas = check_schedule("betas", betas)
+    if isinstance(t, torch.Tensor) and t.ndim > 0:
+        raise ValueError(f"t must be a single int for ddpm_step (all rows share one step), got shape {tuple(t.shape)}")
+    t = _check_t(t, betas.numel())
+    if noise is None and t > 0:
+        raise ValueError("noise must be given for t > 0 (the step is stochastic)")
+    if noise is not None:
+        noise = check_tensor("noise", noise, like=x_t, like_name="x_t")
+    return x_t, eps, t, betas, noise
+
+
+def _check_ddim_step(x_t: Any, eps: Any, alpha_bar_t: Any, alpha_bar_prev: Any, eta: Any,
+                     noise: Any) -> tuple[torch.Tensor, torch.Tensor, float, float, float, Any]:
+    x_t = check_tensor("x_t", x_t)
+    eps = check_tensor("eps", eps, like=x_t, like_name="x_t")
+    ab_t, ab_prev = check_fraction("alpha_bar_t", alpha_bar_t), check_fraction("alpha_bar_prev", alpha_bar_prev)
+    eta = check_positive("eta", eta, allow_zero=True)
+    if eta > 1:
+        raise ValueError(f"eta must lie in [0, 1] (1 is DDPM's noise level), got {eta}")
+    if eta > 0:
+        if ab_t >= 1:
+            raise ValueError("alpha_bar_t must be < 1 when eta > 0 (a noisy point to denoise)")
+        if ab_prev < ab_t:
+            raise ValueError(f"alpha_bar_prev must be >= alpha_bar_t when eta > 0 (a denoising step), "
+                             f"got {ab_prev} < {ab_t}")
+        if noise is None:
+            raise ValueError("noise must be given when eta > 0 (the step is stochastic)")
+    if noise is not None:
+        noise = check_tensor("noise", noise, like=x_t, like_name="x_t")
+    return x_t, eps, ab_t, ab_prev, eta, noise
+
+
 # ----------------------------------------------------------------------------- schedules
 
-def linear_beta_schedule(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
-    """DDPM's schedule: $\\beta_t$ evenly spaced from ``beta_start`` to ``beta_end``.
+def linear_beta_schedule(T: int = 1000, *, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
+    r"""DDPM's schedule: $\beta_t$ evenly spaced from ``beta_start`` to ``beta_end``.
 
     Returns a float64 tensor of shape ``(T,)``; ``betas[t]`` is the variance
     of the noise added at (0-based) step ``t``. With the defaults and
-    ``T = 1000``, $T\\beta_t$ runs from 0.1 to 20: the VP-SDE's $\\beta(\\tau)$.
+    ``T = 1000``, $T\beta_t$ runs from 0.1 to 20: the VP-SDE's $\beta(\tau)$.
     """
     T = check_int("T", T, min_value=1)
-    beta_start = check_positive("beta_start", beta_start)
-    beta_end = check_positive("beta_end", beta_end)
-    if beta_start >= 1:
-        raise ValueError(f"beta_start must lie in (0, 1), got {beta_start}")
-    if beta_end >= 1:
-        raise ValueError(f"beta_end must lie in (0, 1), got {beta_end}")
+    beta_start = check_fraction("beta_start", beta_start, allow_one=False)
+    beta_end = check_fraction("beta_end", beta_end, allow_one=False)
     return torch.linspace(beta_start, beta_end, T, dtype=torch.float64)
 
 
 def alpha_bars(betas: torch.Tensor) -> torch.Tensor:
-    """$\\bar\\alpha_t = \\prod_{s=0}^{t} (1 - \\beta_s)$: the signal kept after step ``t``."""
-    betas = _check_schedule("betas", betas)
+    r"""$\bar\alpha_t = \prod_{s=0}^{t} (1 - \beta_s)$: the signal kept after step ``t``."""
+    betas = check_schedule("betas", betas)
     return torch.cumprod(1.0 - betas.double(), dim=0)
 
 
-def q_sample(x0: torch.Tensor, t: Any, noise: torch.Tensor, alpha_bar: torch.Tensor) -> torch.Tensor:
-    """Jump straight to step ``t``: $x_t = \\sqrt{\\bar\\alpha_t}\\,x_0 + \\sqrt{1-\\bar\\alpha_t}\\,\\epsilon$.
+def q_sample(x0: torch.Tensor, t: Any, alpha_bar: torch.Tensor, *, noise: torch.Tensor) -> torch.Tensor:
+    r"""Jump straight to step ``t``: $x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon$.
 
-    This is a sample of $q(x_t \\mid x_0) = \\mathcal N(\\sqrt{\\bar\\alpha_t}x_0, (1-\\bar\\alpha_t)I)$.
+    This is a sample of $q(x_t \mid x_0) = \mathcal N(\sqrt{\bar\alpha_t}x_0, (1-\bar\alpha_t)I)$.
     ``t`` is an int (all rows) or an integer tensor of shape ``(n,)`` (one per row).
     """
-    x0 = _check_tensor("x0", x0)
-    noise = _check_same_shape("noise", noise, x0, "x0")
-    alpha_bar = _check_schedule("alpha_bar", alpha_bar)
-    t = _check_t(t, alpha_bar.numel(), x0.shape[0] if x0.ndim else None)
+    x0, t, alpha_bar, noise = _check_q_sample(x0, t, alpha_bar, noise)
     ab = alpha_bar.to(x0.device)[t]
-    if isinstance(t, torch.Tensor):
+    if isinstance(t, torch.Tensor):  # one step per row: broadcast over the other dimensions
         ab = ab.reshape(-1, *([1] * (x0.ndim - 1)))
     ab = torch.as_tensor(ab, dtype=x0.dtype, device=x0.device)
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
 
-def timestep_subsequence(T: int, steps: int, spacing: str = "uniform") -> list[int]:
-    """``steps`` distinct 0-based steps from ``[0, T-1]``, ascending, ending at ``T - 1``.
+def timestep_subsequence(T: int, steps: int, *, spacing: str = "uniform") -> list[int]:
+    r"""``steps`` distinct 0-based steps from ``[0, T-1]``, ascending, ending at ``T - 1``.
 
     ``"uniform"``: evenly spaced, both ends included. ``"quadratic"``: step
-    $k$ at $\\lfloor (T-1)(k/(S-1))^2 \\rceil$, dense near the data where the
+    $k$ at $\lfloor (T-1)(k/(S-1))^2 \rceil$, dense near the data where the
     trajectory bends most (the DDIM paper's choice for CIFAR-10); collisions
     are pushed up so all steps stay distinct.
     """
     T = check_int("T", T, min_value=1)
     steps = check_int("steps", steps, min_value=1)
-    if spacing not in ("uniform", "quadratic"):
-        raise ValueError(f"spacing must be 'uniform' or 'quadratic', got {spacing!r}")
+    spacing = check_choice("spacing", spacing, ("uniform", "quadratic"))
     if steps > T:
         raise ValueError(f"steps must be <= T = {T}, got {steps}")
     if steps == 1:
@@ -158,65 +160,49 @@ def timestep_subsequence(T: int, steps: int, spacing: str = "uniform") -> list[i
 
 # ----------------------------------------------------------------------------- one reverse step
 
-def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, betas: torch.Tensor,
-              noise: torch.Tensor | None) -> torch.Tensor:
-    """One ancestral DDPM step $x_t \\to x_{t-1}$ (Ho et al. 2020, Algorithm 2).
+def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, betas: torch.Tensor, *,
+              noise: torch.Tensor | None = None) -> torch.Tensor:
+    r"""One ancestral DDPM step $x_t \to x_{t-1}$ (Ho et al. 2020, Algorithm 2).
 
-    $$x_{t-1} = \\frac{1}{\\sqrt{\\alpha_t}}\\Big(x_t - \\frac{\\beta_t}{\\sqrt{1-\\bar\\alpha_t}}\\,\\epsilon\\Big)
-       + \\sqrt{\\tilde\\beta_t}\\, z,\\qquad
-       \\tilde\\beta_t = \\beta_t\\,\\frac{1-\\bar\\alpha_{t-1}}{1-\\bar\\alpha_t},$$
+    $$x_{t-1} = \frac{1}{\sqrt{\alpha_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\,\epsilon\Big)
+       + \sqrt{\tilde\beta_t}\, z,\qquad
+       \tilde\beta_t = \beta_t\,\frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t},$$
 
-    the posterior variance of $q(x_{t-1} \\mid x_t, x_0)$. ``t`` is 0-based; at
+    the posterior variance of $q(x_{t-1} \mid x_t, x_0)$. ``t`` is 0-based; at
     ``t = 0`` the step returns the mean (no noise, ``noise`` may be ``None``).
     """
-    x_t = _check_tensor("x_t", x_t)
-    eps = _check_same_shape("eps", eps, x_t, "x_t")
-    betas = _check_schedule("betas", betas)
-    t = _check_t(t, betas.numel())
-    if isinstance(t, torch.Tensor):
-        raise ValueError("t must be a single int for ddpm_step (all rows share one step)")
+    x_t, eps, t, betas, noise = _check_ddpm_step(x_t, eps, t, betas, noise)
     ab = alpha_bars(betas)
     beta, ab_t = betas[t].item(), ab[t].item()
     ab_prev = ab[t - 1].item() if t > 0 else 1.0
     mean = (x_t - beta / math.sqrt(1 - ab_t) * eps) / math.sqrt(1 - beta)
     if t == 0:
         return mean
-    if noise is None:
-        raise ValueError("noise must be given for t > 0 (the step is stochastic)")
-    noise = _check_same_shape("noise", noise, x_t, "x_t")
     posterior_var = beta * (1 - ab_prev) / (1 - ab_t)
     return mean + math.sqrt(posterior_var) * noise
 
 
 def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar_t: float, alpha_bar_prev: float, *,
               eta: float = 0.0, noise: torch.Tensor | None = None) -> torch.Tensor:
-    """One DDIM step from $\\bar\\alpha_t$ to $\\bar\\alpha_{prev}$ (Song et al. 2021, Eq. 12).
+    r"""One DDIM step from $\bar\alpha_t$ to $\bar\alpha_{prev}$ (Song et al. 2021, Eq. 12).
 
-    $$x_{prev} = \\sqrt{\\bar\\alpha_{prev}}\\,\\hat x_0
-       + \\sqrt{1-\\bar\\alpha_{prev}-\\sigma_t^2}\\;\\epsilon + \\sigma_t z,\\qquad
-       \\hat x_0 = \\frac{x_t - \\sqrt{1-\\bar\\alpha_t}\\,\\epsilon}{\\sqrt{\\bar\\alpha_t}},$$
-    $$\\sigma_t = \\eta\\sqrt{\\frac{1-\\bar\\alpha_{prev}}{1-\\bar\\alpha_t}}
-       \\sqrt{1-\\frac{\\bar\\alpha_t}{\\bar\\alpha_{prev}}}.$$
+    $$x_{prev} = \sqrt{\bar\alpha_{prev}}\,\hat x_0
+       + \sqrt{1-\bar\alpha_{prev}-\sigma_t^2}\;\epsilon + \sigma_t z,\qquad
+       \hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\epsilon}{\sqrt{\bar\alpha_t}},$$
+    $$\sigma_t = \eta\sqrt{\frac{1-\bar\alpha_{prev}}{1-\bar\alpha_t}}
+       \sqrt{1-\frac{\bar\alpha_t}{\bar\alpha_{prev}}}.$$
 
-    ``eta = 0`` is deterministic (``noise`` is ignored); ``eta = 1`` with
-    consecutive steps is exactly DDPM's ancestral step. With ``eta = 0`` the
-    step may also run *forwards* (``alpha_bar_prev < alpha_bar_t``): DDIM inversion.
+    ``eta`` lies in $[0, 1]$: ``eta = 0`` is deterministic (``noise`` is ignored);
+    ``eta = 1`` with consecutive steps is exactly DDPM's ancestral step. With
+    ``eta = 0`` the step may also run *forwards* (``alpha_bar_prev < alpha_bar_t``):
+    DDIM inversion.
     """
-    x_t = _check_tensor("x_t", x_t)
-    eps = _check_same_shape("eps", eps, x_t, "x_t")
-    ab_t = _check_alpha_bar_value("alpha_bar_t", alpha_bar_t)
-    ab_prev = _check_alpha_bar_value("alpha_bar_prev", alpha_bar_prev)
-    eta = check_positive("eta", eta, allow_zero=True)
+    x_t, eps, ab_t, ab_prev, eta, noise = _check_ddim_step(x_t, eps, alpha_bar_t, alpha_bar_prev, eta, noise)
     sigma = 0.0
     if eta > 0:
-        if ab_prev < ab_t:
-            raise ValueError(f"alpha_bar_prev must be >= alpha_bar_t when eta > 0 (a denoising step), "
-                             f"got {ab_prev} < {ab_t}")
-        if noise is None:
-            raise ValueError("noise must be given when eta > 0 (the step is stochastic)")
-        noise = _check_same_shape("noise", noise, x_t, "x_t")
         sigma = eta * math.sqrt((1 - ab_prev) / (1 - ab_t)) * math.sqrt(1 - ab_t / ab_prev)
     x0_pred = (x_t - math.sqrt(1 - ab_t) * eps) / math.sqrt(ab_t)
+    # For eta <= 1 the variance left is >= 0; max() only absorbs rounding below zero.
     direction = math.sqrt(max(1 - ab_prev - sigma**2, 0.0)) * eps
     x_prev = math.sqrt(ab_prev) * x0_pred + direction
     return x_prev + sigma * noise if sigma > 0 else x_prev
@@ -224,13 +210,25 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar_t: float, alpha_ba
 
 # ----------------------------------------------------------------------------- continuous time
 
+def _check_tau(tau: Any) -> float:
+    tau = check_real("tau", tau)
+    if not 0 <= tau <= 1:
+        raise ValueError(f"tau must lie in [0, 1], got {tau}")
+    return tau
+
+
+def _check_x_eps(x: Any, tau: Any, eps: Any) -> tuple[torch.Tensor, float, torch.Tensor]:
+    x = check_tensor("x", x)
+    return x, _check_tau(tau), check_tensor("eps", eps, like=x, like_name="x")
+
+
 @dataclass(frozen=True)
 class VPSDE:
-    """The variance-preserving SDE $dx = -\\tfrac12\\beta(\\tau)x\\,d\\tau + \\sqrt{\\beta(\\tau)}\\,dw$.
+    r"""The variance-preserving SDE $dx = -\tfrac12\beta(\tau)x\,d\tau + \sqrt{\beta(\tau)}\,dw$.
 
-    $\\beta(\\tau) = \\beta_{min} + \\tau(\\beta_{max} - \\beta_{min})$ on $\\tau \\in [0, 1]$
-    is the continuous limit of the linear schedule ($\\beta_t \\approx \\beta(\\tau)/T$),
-    and $\\bar\\alpha(\\tau) = \\exp(-\\int_0^\\tau \\beta)$ plays the role of $\\bar\\alpha_t$.
+    $\beta(\tau) = \beta_{min} + \tau(\beta_{max} - \beta_{min})$ on $\tau \in [0, 1]$
+    is the continuous limit of the linear schedule ($\beta_t \approx \beta(\tau)/T$),
+    and $\bar\alpha(\tau) = \exp(-\int_0^\tau \beta)$ plays the role of $\bar\alpha_t$.
     """
 
     beta_min: float = 0.1
@@ -243,50 +241,39 @@ class VPSDE:
             raise ValueError(f"beta_max must be >= beta_min, got {self.beta_max} < {self.beta_min}")
 
     def beta(self, tau: float) -> float:
+        r"""$\beta(\tau)$, the noise rate at time ``tau``."""
+        tau = _check_tau(tau)
         return self.beta_min + tau * (self.beta_max - self.beta_min)
 
     def alpha_bar(self, tau: float) -> float:
+        r"""$\bar\alpha(\tau) = \exp(-\beta_{min}\tau - \tfrac12(\beta_{max} - \beta_{min})\tau^2)$."""
+        tau = _check_tau(tau)
         return math.exp(-(self.beta_min * tau + 0.5 * (self.beta_max - self.beta_min) * tau**2))
 
     def drift(self, x: torch.Tensor, tau: float) -> torch.Tensor:
-        """$f(x, \\tau) = -\\tfrac12\\beta(\\tau)\\,x$."""
+        r"""$f(x, \tau) = -\tfrac12\beta(\tau)\,x$."""
+        x = check_tensor("x", x)
         return -0.5 * self.beta(tau) * x
 
     def diffusion(self, tau: float) -> float:
-        """$g(\\tau) = \\sqrt{\\beta(\\tau)}$."""
+        r"""$g(\tau) = \sqrt{\beta(\tau)}$."""
         return math.sqrt(self.beta(tau))
 
     def reverse_sde_drift(self, x: torch.Tensor, tau: float, eps: torch.Tensor) -> torch.Tensor:
-        """$f - g^2\\nabla\\log p_\\tau$: the drift of the reverse-time SDE (Anderson 1982)."""
+        r"""$f - g^2\nabla\log p_\tau$: the drift of the reverse-time SDE (Anderson 1982)."""
+        x, tau, eps = _check_x_eps(x, tau, eps)
         return self.drift(x, tau) - self.diffusion(tau) ** 2 * score_from_eps(eps, self.alpha_bar(tau))
 
     def pf_ode_drift(self, x: torch.Tensor, tau: float, eps: torch.Tensor) -> torch.Tensor:
-        """$f - \\tfrac12 g^2\\nabla\\log p_\\tau$: the probability-flow ODE (same marginals, no noise)."""
+        r"""$f - \tfrac12 g^2\nabla\log p_\tau$: the probability-flow ODE (same marginals, no noise)."""
+        x, tau, eps = _check_x_eps(x, tau, eps)
         return self.drift(x, tau) - 0.5 * self.diffusion(tau) ** 2 * score_from_eps(eps, self.alpha_bar(tau))
 
 
 def score_from_eps(eps: torch.Tensor, alpha_bar: float) -> torch.Tensor:
-    """$\\nabla_x \\log p_t(x) = -\\epsilon / \\sqrt{1 - \\bar\\alpha_t}$ for an optimal noise predictor."""
-    eps = _check_tensor("eps", eps)
-    alpha_bar = _check_alpha_bar_value("alpha_bar", alpha_bar)
-    if alpha_bar >= 1:
-        raise ValueError("alpha_bar must be < 1 for a score (no noise, no score)")
+    r"""$\nabla_x \log p_t(x) = -\epsilon / \sqrt{1 - \bar\alpha_t}$ for an optimal noise predictor.
+
+    ``alpha_bar`` must be below 1: clean data has no noise, hence no score.
+    """
+    eps, alpha_bar = check_tensor("eps", eps), check_fraction("alpha_bar", alpha_bar, allow_one=False)
     return -eps / math.sqrt(1 - alpha_bar)
-
-
-# ----------------------------------------------------------------------------- re-exports
-
-_FROM_MODELS = {"EpsMLP", "sinusoidal_embedding", "train_eps_model", "Sample",
-                "sample_ddpm", "sample_ddim", "ddim_invert", "sample_reverse_sde", "sample_pf_ode"}
-
-
-def __getattr__(name: str) -> Any:
-    """Lazy re-export of :mod:`dlbook.diffusion_models` (which imports this module)."""
-    if name in _FROM_MODELS:
-        from dlbook import diffusion_models  # noqa: PLC0415 (import cycle)
-        return getattr(diffusion_models, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | _FROM_MODELS)

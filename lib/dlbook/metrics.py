@@ -1,11 +1,11 @@
-"""Sample-based distances between distributions, for judging generative models.
+r"""Sample-based distances between distributions, for judging generative models.
 
 The sliced Wasserstein distance compares two point clouds through many random
 1-D projections, where optimal transport is just sorting:
 
-$$\\mathrm{SW}_1(a, b) = \\mathbb{E}_{\\theta \\sim U(S^{d-1})}
-  \\, W_1(\\theta^\\top a, \\theta^\\top b),\\qquad
-  W_1(u, v) = \\int_0^1 |F_u^{-1}(q) - F_v^{-1}(q)|\\,dq.$$
+$$\mathrm{SW}_1(a, b) = \mathbb{E}_{\theta \sim U(S^{d-1})}
+  \, W_1(\theta^\top a, \theta^\top b),\qquad
+  W_1(u, v) = \int_0^1 |F_u^{-1}(q) - F_v^{-1}(q)|\,dq.$$
 
 It is cheap (sorting), needs no feature network (unlike FID), is zero only for
 equal distributions, and is in the data's own units.
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dlbook.checks import check_finite_array, check_int
+from dlbook.checks import check_finite_array, check_int, check_seed
 
 __all__ = ["wasserstein_1d", "sliced_wasserstein", "random_directions"]
 
@@ -33,6 +33,13 @@ def _as_points(name: str, value: Any) -> np.ndarray:
     if array.shape[0] < 1:
         raise ValueError(f"{name} must hold at least one point, got shape {array.shape}")
     return array
+
+
+def _check_clouds(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    a, b = _as_points("a", a), _as_points("b", b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must have the same dimension d, got a {a.shape} and b {b.shape}")
+    return a, b
 
 
 def _quantile_pairs(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +86,7 @@ def random_directions(n_projections: int, dim: int, *, seed: int = 0) -> np.ndar
     """``n_projections`` unit vectors, uniform on the sphere in ``R^dim`` (rows)."""
     check_int("n_projections", n_projections, min_value=1)
     check_int("dim", dim, min_value=1)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     theta = rng.standard_normal((n_projections, dim))
     return theta / np.linalg.norm(theta, axis=1, keepdims=True)
 
@@ -96,10 +103,7 @@ def sliced_wasserstein(a: Any, b: Any, *, n_projections: int = 256, seed: int = 
     positive value that shrinks like ``1/sqrt(n)``, the noise floor to compare
     against.
     """
-    a = _as_points("a", a)
-    b = _as_points("b", b)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"a and b must have the same dimension d, got a {a.shape} and b {b.shape}")
+    a, b = _check_clouds(a, b)
     theta = random_directions(n_projections, a.shape[1], seed=seed)
     pa = np.sort(theta @ a.T, axis=1)  # (n_projections, n)
     pb = np.sort(theta @ b.T, axis=1)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from dlbook.checks import check_bool, check_finite_array, check_int, check_positive, check_real
+from dlbook.checks import check_bool, check_finite_array, check_int, check_positive, check_real, check_seed
 
 __all__ = [
     "PerceptronResult",
@@ -56,6 +56,12 @@ def _check_w(w: Any, n_features: int, name: str = "w") -> np.ndarray:
     return w
 
 
+def _check_unit(X: Any, w: Any, offset: Any, offset_name: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Samples ``X`` (n, d), weights ``w`` (d,) and the unit's threshold or bias."""
+    X = _check_X(X)
+    return X, _check_w(w, X.shape[1]), check_real(offset_name, offset)
+
+
 def _check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray:
     y = check_finite_array(name, y, ndim=1)
     if y.shape[0] != n_samples:
@@ -76,9 +82,7 @@ def threshold_unit(X: Any, w: Any, T: float) -> np.ndarray:
     ``X`` has one sample per row (shape ``(n, d)``), ``w`` has shape ``(d,)``.
     A larger threshold ``T`` makes the unit harder to activate.
     """
-    X = _check_X(X)
-    w = _check_w(w, X.shape[1])
-    T = check_real("T", T)
+    X, w, T = _check_unit(X, w, T, "T")
     return (X @ w >= T).astype(int)
 
 
@@ -88,9 +92,7 @@ def predict(X: Any, w: Any, b: float) -> np.ndarray:
     This is ``threshold_unit(X, w, T)`` with ``b = -T``: the same unit, written so
     that the threshold becomes one more learnable number.
     """
-    X = _check_X(X)
-    w = _check_w(w, X.shape[1])
-    b = check_real("b", b)
+    X, w, b = _check_unit(X, w, b, "b")
     return (X @ w + b >= 0).astype(int)
 
 
@@ -126,11 +128,14 @@ class PerceptronResult:
 
 
 def _check_step_args(w: Any, b: Any, x: Any, y: Any, lr: Any, bias: Any) -> None:
-    """Cheap checks for the inner loop: types and shapes, no copies."""
-    if not isinstance(w, np.ndarray) or w.ndim != 1:
-        raise TypeError(f"w must be a 1-D NumPy array, got {type(w).__name__}")
-    if not isinstance(x, np.ndarray) or x.shape != w.shape:
-        raise ValueError(f"x must be a NumPy array of shape {w.shape} like w, got {getattr(x, 'shape', type(x))}")
+    """Cheap checks for the inner loop: types, shapes and finiteness, no copies."""
+    if not isinstance(w, np.ndarray) or w.ndim != 1 or w.dtype.kind not in "fiu":
+        raise TypeError(f"w must be a 1-D numeric NumPy array, got {type(w).__name__} {getattr(w, 'dtype', '')}")
+    if not isinstance(x, np.ndarray) or x.shape != w.shape or x.dtype.kind not in "fiu":
+        raise ValueError(f"x must be a numeric NumPy array of shape {w.shape} like w, "
+                         f"got {getattr(x, 'shape', type(x))}")
+    if w.size == 0 or not (np.isfinite(w).all() and np.isfinite(x).all()):
+        raise ValueError("w and x must be non-empty and finite (no NaN or inf)")
     if isinstance(y, bool) or y not in (0, 1):
         raise ValueError(f"y must be the label 0 or 1, got {y!r}")
     check_real("b", b)
@@ -173,7 +178,7 @@ def train_perceptron(X: Any, y: Any, *, bias: bool = True, lr: float = 1.0,
     bias = check_bool("bias", bias)
     lr = check_positive("lr", lr)
     max_epochs = check_int("max_epochs", max_epochs, min_value=1)
-    seed = check_int("seed", seed, min_value=0)
+    seed = check_seed("seed", seed)
 
     rng = np.random.default_rng(seed)
     w = np.zeros(X.shape[1])
@@ -211,7 +216,7 @@ def separable_blobs(n: int = 100, *, offset: float = 1.5, margin: float = 0.3,
     margin = check_positive("margin", margin)
     angle = check_real("angle", angle)
     extent = check_positive("extent", extent)
-    seed = check_int("seed", seed, min_value=0)
+    seed = check_seed("seed", seed)
     if offset + margin >= extent or offset - margin <= -extent:
         raise ValueError(f"offset +/- margin must lie inside the square of half-width extent={extent}, "
                          f"got offset={offset}, margin={margin}")

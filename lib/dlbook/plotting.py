@@ -8,6 +8,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from dlbook.checks import check_int, check_positive
+
 #: Colour-blind-safe palette (Okabe-Ito), used for every series in the book.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -35,8 +37,11 @@ def use_book_style() -> None:
 def subplots(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
              height: float | None = None, **kwargs: Any) -> tuple[Figure, Any]:
     """``plt.subplots`` with book-sized figures: ``width`` x ``height`` inches overall."""
+    nrows, ncols = check_int("nrows", nrows, min_value=1), check_int("ncols", ncols, min_value=1)
     default_w, default_h = BOOK_STYLE["figure.figsize"]
-    size = (width or default_w * min(ncols, 2) ** 0.8, height or default_h * min(nrows, 2) ** 0.8)
+    width = default_w * min(ncols, 2) ** 0.8 if width is None else check_positive("width", width)
+    height = default_h * min(nrows, 2) ** 0.8 if height is None else check_positive("height", height)
+    size = (width, height)
     return plt.subplots(nrows, ncols, figsize=size, **kwargs)
 
 

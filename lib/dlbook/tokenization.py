@@ -23,7 +23,6 @@ On Wikipedia's example ``"aaabdaaabac"`` this gives Wikipedia's merges
 from __future__ import annotations
 
 import heapq
-import html
 import json
 import math
 from collections import Counter, defaultdict
@@ -33,7 +32,7 @@ from typing import Any
 
 import regex
 
-from dlbook.checks import check_int
+from dlbook.checks import check_bytes, check_instance, check_int, check_str, check_values
 
 #: GPT-2's pre-tokenization pattern (as released with GPT-2 and used by HF ``ByteLevel``):
 #: contractions, an optional space plus letters / digits / other symbols, whitespace.
@@ -55,22 +54,49 @@ Pair = tuple[int, int]
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_text(name: str, text: Any) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a str, got {type(text).__name__}")
-    return text
-
-
 def _check_pattern(pattern: Any) -> str | None:
     if pattern is None:
         return None
     if not isinstance(pattern, str):
         raise TypeError(f"pattern must be a regex string or None, got {type(pattern).__name__}")
     try:
-        regex.compile(pattern)
+        compiled = regex.compile(pattern)
     except regex.error as exc:
         raise ValueError(f"pattern must be a valid regex for the `regex` package: {exc}") from exc
+    if compiled.search("") is not None:  # an empty match splits nothing and drops the text
+        raise ValueError(f"pattern must not match the empty string, got {pattern!r}")
     return pattern
+
+
+def _check_id(name: str, value: Any) -> int:
+    return check_int(name, value, min_value=0)
+
+
+def _check_ids(name: str, ids: Any) -> list[int]:
+    """A sequence of non-negative int ids (not a str or bytes), as a list."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise TypeError(f"{name} must be a sequence of int ids, got {type(ids).__name__}")
+    if not all(type(i) is int and i >= 0 for i in ids):
+        bad = next(i for i in ids if type(i) is not int or i < 0)
+        raise (TypeError if type(bad) is not int else ValueError)(
+            f"{name} must hold non-negative int ids, got {bad!r}")
+    return ids
+
+
+def _check_pair(name: str, pair: Any) -> Pair:
+    if not (isinstance(pair, tuple) and len(pair) == 2):
+        raise TypeError(f"{name} must be a pair (a, b) of int ids, got {type(pair).__name__} {pair!r}")
+    return _check_id(name, pair[0]), _check_id(name, pair[1])
+
+
+def _check_counts(name: str, counts: Any) -> dict[Pair, int]:
+    """A dict {(a, b): count} of pairs to ints (O(n): for the teaching helpers, not hot loops)."""
+    if not isinstance(counts, dict):
+        raise TypeError(f"{name} must be a dict {{(a, b): count}}, got {type(counts).__name__}")
+    for pair, count in counts.items():
+        _check_pair(name, pair)
+        check_int(name, count)
+    return counts
 
 
 # ----------------------------------------------------------------------------- the small steps
@@ -78,7 +104,7 @@ def _check_pattern(pattern: Any) -> str | None:
 
 def text_to_bytes(text: str) -> list[int]:
     """The UTF-8 bytes of ``text`` as integers in 0..255: the byte-level starting ids."""
-    return list(_check_text("text", text).encode("utf-8"))
+    return list(check_str("text", text).encode("utf-8"))
 
 
 def pretokenize(text: str, pattern: str | None = GPT4_SPLIT_PATTERN) -> list[str]:
@@ -87,27 +113,37 @@ def pretokenize(text: str, pattern: str | None = GPT4_SPLIT_PATTERN) -> list[str
     The chunks concatenate back to ``text`` exactly (the patterns above match
     every character).
     """
-    text = _check_text("text", text)
-    pattern = _check_pattern(pattern)
+    text, pattern = check_str("text", text), _check_pattern(pattern)
     if pattern is None:
         return [text] if text else []
     return regex.findall(pattern, text)
 
 
-def pair_counts(ids: Sequence[int], counts: dict[Pair, int] | None = None, weight: int = 1) -> dict[Pair, int]:
+def _check_pair_counts(ids: Any, counts: Any, weight: Any) -> tuple[Sequence[int], dict[Pair, int], int]:
+    if counts is not None and not isinstance(counts, dict):  # O(1): counts accumulates over a whole corpus
+        raise TypeError(f"counts must be a dict {{(a, b): count}} or None, got {type(counts).__name__}")
+    return _check_ids("ids", ids), {} if counts is None else counts, check_int("weight", weight, min_value=1)
+
+
+def pair_counts(ids: Sequence[int], *, counts: dict[Pair, int] | None = None, weight: int = 1) -> dict[Pair, int]:
     """Count adjacent pairs: ``counts[(a, b)] += weight`` for each neighbour pair in ``ids``.
 
     Overlapping pairs all count (``a a a`` holds ``(a, a)`` twice), as in GPT-2's trainer.
+    ``counts`` (updated in place and returned) accumulates over several sequences.
     """
-    counts = {} if counts is None else counts
+    ids, counts, weight = _check_pair_counts(ids, counts, weight)
     for pair in zip(ids, ids[1:]):
         counts[pair] = counts.get(pair, 0) + weight
     return counts
 
 
+def _check_merge_pair(ids: Any, pair: Any, new_id: Any) -> tuple[Sequence[int], Pair, int]:
+    return _check_ids("ids", ids), _check_pair("pair", pair), _check_id("new_id", new_id)
+
+
 def merge_pair(ids: Sequence[int], pair: Pair, new_id: int) -> list[int]:
     """Replace each occurrence of ``pair`` in ``ids``, scanning left to right, by ``new_id``."""
-    a, b = pair
+    ids, (a, b), new_id = _check_merge_pair(ids, pair, new_id)
     out: list[int] = []
     i, n = 0, len(ids)
     while i < n:
@@ -122,18 +158,17 @@ def merge_pair(ids: Sequence[int], pair: Pair, new_id: int) -> list[int]:
 
 def best_pair(counts: dict[Pair, int]) -> Pair:
     """The most frequent pair; ties go to the smallest ``(a, b)`` (the book's tie rule)."""
-    if not counts:
+    if not _check_counts("counts", counts):
         raise ValueError("counts must not be empty")
     return min(counts, key=lambda pair: (-counts[pair], pair))
 
 
-def train_naive(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PATTERN) -> dict[Pair, int]:
+def train_naive(text: str, vocab_size: int, *, pattern: str | None = GPT4_SPLIT_PATTERN) -> dict[Pair, int]:
     """The textbook training loop: recount all pairs after every merge.
 
     Slow (one pass over the whole corpus per merge) but short enough to read; it is
     the reference that :meth:`BPETokenizer.train` must reproduce exactly.
     """
-    text = _check_text("text", text)
     vocab_size = check_int("vocab_size", vocab_size, min_value=256)
     chunks = Counter(pretokenize(text, pattern))
     words = [list(chunk.encode("utf-8")) for chunk in chunks]
@@ -142,7 +177,7 @@ def train_naive(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PAT
     for new_id in range(256, vocab_size):
         counts: dict[Pair, int] = {}
         for word, freq in zip(words, freqs):
-            pair_counts(word, counts, freq)
+            pair_counts(word, counts=counts, weight=freq)
         if not counts:
             break
         pair = best_pair(counts)
@@ -151,21 +186,21 @@ def train_naive(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PAT
     return merges
 
 
-def train_trace(text: str, n_merges: int, pattern: str | None = None) -> list[dict[str, Any]]:
-    """Every step of naive training on a small text, for showing the loop by hand.
+def train_trace(text: str, vocab_size: int, *, pattern: str | None = None) -> list[dict[str, Any]]:
+    """Every step of naive training to ``vocab_size`` on a small text, for showing the loop by hand.
 
-    Step ``k`` is a dict with the chunks as id lists before merge ``k`` (``"words"``),
+    Up to ``vocab_size - 256`` merges, as in :func:`train_naive`. Step ``k`` is a dict
+    with the chunks as id lists before merge ``k`` (``"words"``),
     the pair counts (``"counts"``) and the chosen pair and its new id (``"pair"``,
     ``"new_id"``; ``None`` after the last merge).
     """
-    text = _check_text("text", text)
-    n_merges = check_int("n_merges", n_merges, min_value=0)
+    n_merges = check_int("vocab_size", vocab_size, min_value=256) - 256
     words = [list(chunk.encode("utf-8")) for chunk in pretokenize(text, pattern)]
     steps: list[dict[str, Any]] = []
     for k in range(n_merges + 1):
         counts: dict[Pair, int] = {}
         for word in words:
-            pair_counts(word, counts)
+            pair_counts(word, counts=counts)
         pair = best_pair(counts) if counts and k < n_merges else None
         new_id = 256 + k if pair is not None else None
         steps.append({"words": [list(w) for w in words], "counts": counts, "pair": pair, "new_id": new_id})
@@ -175,8 +210,24 @@ def train_trace(text: str, n_merges: int, pattern: str | None = None) -> list[di
     return steps
 
 
-def merge_in_place(pair: Pair, new_id: int, tok: list[int], nxt: list[int], prv: list[int], freq: list[int],
-                counts: dict[Pair, int], where: defaultdict[Pair, set[int]]) -> set[Pair]:
+def _check_linked(pair: Any, new_id: Any, tok: Any, nxt: Any, prv: Any, freq: Any, counts: Any,
+                  where: Any) -> tuple[Pair, int]:
+    """O(1) checks (this runs once per merge inside training): types and equal lengths."""
+    for name, value in (("tok", tok), ("nxt", nxt), ("prv", prv), ("freq", freq)):
+        if not isinstance(value, list):
+            raise TypeError(f"{name} must be a list of ints, got {type(value).__name__}")
+    if not len(tok) == len(nxt) == len(prv) == len(freq):
+        raise ValueError(f"tok, nxt, prv and freq must have equal lengths, got "
+                         f"{len(tok)}, {len(nxt)}, {len(prv)}, {len(freq)}")
+    if not isinstance(counts, dict):
+        raise TypeError(f"counts must be a dict {{(a, b): count}}, got {type(counts).__name__}")
+    if not isinstance(where, defaultdict) or where.default_factory is not set:
+        raise TypeError(f"where must be a defaultdict(set) of positions, got {type(where).__name__}")
+    return _check_pair("pair", pair), _check_id("new_id", new_id)
+
+
+def merge_in_place(pair: Pair, new_id: int, *, tok: list[int], nxt: list[int], prv: list[int], freq: list[int],
+                   counts: dict[Pair, int], where: defaultdict[Pair, set[int]]) -> set[Pair]:
     """Apply one merge in place on the linked lists, updating only the neighbours' counts.
 
     ``tok[p]`` is the id at position ``p`` (``-1`` once merged away), ``nxt``/``prv``
@@ -186,7 +237,7 @@ def merge_in_place(pair: Pair, new_id: int, tok: list[int], nxt: list[int], prv:
     ``(x, a)`` and ``(b, y)`` and adds ``(x, new)`` and ``(new, y)``; nothing else in
     the corpus changes. Returns the pairs whose count changed.
     """
-    a, b = pair
+    (a, b), new_id = _check_linked(pair, new_id, tok, nxt, prv, freq, counts, where)
     changed: set[Pair] = set()
     for p in sorted(where.pop(pair, ())):  # left to right, so "a a a" merges as (a a) a
         q = nxt[p]
@@ -214,7 +265,7 @@ def merge_in_place(pair: Pair, new_id: int, tok: list[int], nxt: list[int], prv:
     return changed
 
 
-def train_merges(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PATTERN) -> dict[Pair, int]:
+def train_merges(text: str, vocab_size: int, *, pattern: str | None = GPT4_SPLIT_PATTERN) -> dict[Pair, int]:
     """Fast BPE training with the same result as :func:`train_naive`.
 
     The corpus is pre-tokenized once and identical chunks are stored once with their
@@ -225,7 +276,6 @@ def train_merges(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PA
     date is skipped when popped (every count change pushes a fresh entry). Training
     stops early if no pair is left (every chunk is one token).
     """
-    text = _check_text("text", text)
     vocab_size = check_int("vocab_size", vocab_size, min_value=256)
     chunks = Counter(pretokenize(text, pattern))
     tok: list[int] = []
@@ -262,7 +312,8 @@ def train_merges(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PA
         if pair is None:
             break
         merges[pair] = new_id
-        for changed in merge_in_place(pair, new_id, tok, nxt, prv, freq, counts, where):
+        for changed in merge_in_place(pair, new_id, tok=tok, nxt=nxt, prv=prv, freq=freq, counts=counts,
+                                      where=where):
             c = counts.get(changed, 0)
             if c > 0:
                 heapq.heappush(heap, (-c, *changed))
@@ -274,7 +325,7 @@ def train_merges(text: str, vocab_size: int, pattern: str | None = GPT4_SPLIT_PA
 def vocab_from_merges(merges: dict[Pair, int]) -> dict[int, bytes]:
     """The bytes of every id: 0..255 are single bytes, ``vocab[new] = vocab[a] + vocab[b]``."""
     vocab = {i: bytes([i]) for i in range(256)}
-    for (a, b), new_id in sorted(merges.items(), key=lambda item: item[1]):
+    for (a, b), new_id in _check_merges(merges).items():
         vocab[new_id] = vocab[a] + vocab[b]
     return vocab
 
@@ -282,10 +333,14 @@ def vocab_from_merges(merges: dict[Pair, int]) -> dict[int, bytes]:
 def _check_merges(merges: Any) -> dict[Pair, int]:
     if not isinstance(merges, dict):
         raise TypeError(f"merges must be a dict {{(id1, id2): new_id}}, got {type(merges).__name__}")
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in merges.values()):
+        raise TypeError("merges must map pairs to int ids")
     items = sorted(merges.items(), key=lambda item: item[1])
     for k, (pair, new_id) in enumerate(items):
         if new_id != 256 + k:
             raise ValueError(f"merges must assign ids 256, 257, ... in order, got {new_id} at position {k}")
+        if isinstance(new_id, bool) or not isinstance(new_id, int):
+            raise TypeError(f"merges must map pairs to int ids, got {new_id!r}")
         if not (isinstance(pair, tuple) and len(pair) == 2
                 and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < new_id for i in pair)):
             raise ValueError(f"merges must map pairs of earlier ids to the new id, got {pair!r} -> {new_id}")
@@ -313,7 +368,7 @@ class BPETokenizer:
     # -- construction --------------------------------------------------------------
 
     @classmethod
-    def from_merges(cls, merges: dict[Pair, int], pattern: str | None = GPT4_SPLIT_PATTERN) -> BPETokenizer:
+    def from_merges(cls, merges: dict[Pair, int], *, pattern: str | None = GPT4_SPLIT_PATTERN) -> BPETokenizer:
         """A tokenizer with the given merges (ids ``256, 257, ...``, each pair of earlier ids)."""
         tokenizer = cls(pattern)
         tokenizer._set_merges(_check_merges(merges))
@@ -326,9 +381,7 @@ class BPETokenizer:
 
     def train(self, text: str, vocab_size: int) -> BPETokenizer:
         """Learn ``vocab_size - 256`` merges from ``text`` (see :func:`train_merges`); returns ``self``."""
-        text = _check_text("text", text)
-        vocab_size = check_int("vocab_size", vocab_size, min_value=256)
-        self._set_merges(train_merges(text, vocab_size, self.pattern))
+        self._set_merges(train_merges(text, vocab_size, pattern=self.pattern))
         return self
 
     def truncated(self, vocab_size: int) -> BPETokenizer:
@@ -338,7 +391,7 @@ class BPETokenizer:
         run to vocabulary ``256 + k`` learns: one training run gives every smaller size.
         """
         vocab_size = check_int("vocab_size", vocab_size, min_value=256)
-        return BPETokenizer.from_merges({p: i for p, i in self.merges.items() if i < vocab_size}, self.pattern)
+        return BPETokenizer.from_merges({p: i for p, i in self.merges.items() if i < vocab_size}, pattern=self.pattern)
 
     @property
     def vocab_size(self) -> int:
@@ -354,7 +407,7 @@ class BPETokenizer:
         merges all its occurrences; it stops when no adjacent pair is a merge.
         This replays training's merge order on new text.
         """
-        ids = list(data)
+        ids = list(check_bytes("data", data))
         merges = self.merges
         while len(ids) >= 2:
             pair = min(zip(ids, ids[1:]), key=lambda p: merges.get(p, math.inf))
@@ -373,9 +426,8 @@ class BPETokenizer:
         with larger ids, so popping the heap visits merges in the same order as
         the round-by-round loop.
         """
-        merges = self.merges
-        n = len(data)
-        tok = list(data)
+        tok = list(check_bytes("data", data))
+        merges, n = self.merges, len(tok)
         nxt = list(range(1, n + 1))
         prv = list(range(-1, n - 1))
         if n:
@@ -393,14 +445,15 @@ class BPETokenizer:
             new_id, pair = heapq.heappop(heap)
             if counts.get(pair, 0) <= 0:
                 continue  # no longer present (or already merged)
-            for changed in merge_in_place(pair, new_id, tok, nxt, prv, freq, counts, where):
+            for changed in merge_in_place(pair, new_id, tok=tok, nxt=nxt, prv=prv, freq=freq, counts=counts,
+                                          where=where):
                 if counts.get(changed, 0) > 0 and changed in merges and merges[changed] > new_id:
                     heapq.heappush(heap, (merges[changed], changed))
         return [t for t in tok if t >= 0]
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``: pre-tokenize, then BPE each chunk (cached per chunk)."""
-        text = _check_text("text", text)
+        text = check_str("text", text)
         chunks = [text] if self._compiled is None else self._compiled.findall(text)
         cache = self._cache
         if len(cache) > 200_000:
@@ -488,7 +541,7 @@ class BPETokenizer:
                 continue
             new_id = 256 + len(merges)
             parts = line.split()
-            if len(parts) != 2 or not all(part.isdigit() for part in parts):
+            if len(parts) != 2 or not all(part.isascii() and part.isdigit() for part in parts):
                 raise bad(line_no, f"expected two ids 'id1 id2', got {line!r}")
             a, b = int(parts[0]), int(parts[1])
             if a >= new_id or b >= new_id:
@@ -511,106 +564,14 @@ class BPETokenizer:
 
 def bytes_per_token(tokenizer: BPETokenizer, text: str) -> float:
     """Compression: UTF-8 bytes of ``text`` divided by its number of tokens (higher is shorter)."""
-    if not isinstance(tokenizer, BPETokenizer):
-        raise TypeError(f"tokenizer must be a BPETokenizer, got {type(tokenizer).__name__}")
-    text = _check_text("text", text)
-    if not text:
-        raise ValueError("text must not be empty")
+    tokenizer = check_instance("tokenizer", tokenizer, BPETokenizer)
+    text = check_str("text", text, allow_empty=False)
     return len(text.encode("utf-8")) / len(tokenizer.encode(text))
 
 
 def compression_curve(tokenizer: BPETokenizer, text: str, vocab_sizes: Sequence[int]) -> list[float]:
     """Bytes per token of ``text`` for each vocabulary size, reusing one trained tokenizer."""
-    return [bytes_per_token(tokenizer.truncated(v), text) for v in vocab_sizes]
-
-
-def show_bytes(data: bytes) -> str:
-    """A token's bytes for display: the text if it is valid UTF-8, else ``<e4 bd>``-style hex."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "<" + " ".join(f"{b:02x}" for b in data) + ">"
-
-
-TOKEN_COLORS = ["#cfe3f2", "#fde6bf", "#c9eadf", "#f6d0bb", "#f0d5e6", "#d4ecfa", "#fbf3b9"]
-
-
-def tokens_html(pieces: Sequence[bytes], *, title: str | None = None) -> str:
-    """Colored HTML of a token split: one shaded box per token, visible spaces and newlines.
-
-    Spaces show as ``·`` and newlines as ``↵`` so that a word's leading space is
-    visible; tokens that are not valid UTF-8 on their own show as hex bytes.
-    """
-    spans = []
-    for k, piece in enumerate(pieces):
-        try:
-            label = piece.decode("utf-8").replace(" ", "·").replace("\n", "↵").replace("\t", "⇥")
-        except UnicodeDecodeError:
-            label = show_bytes(piece)
-        color = TOKEN_COLORS[k % len(TOKEN_COLORS)]
-        spans.append(f'<span style="background:{color};padding:1px 2px;margin:1px;border-radius:3px;'
-                     f'display:inline-block" title="{k}">{html.escape(label)}</span>')
-    head = f'<div style="font-weight:bold;margin-bottom:4px">{html.escape(title)}</div>' if title else ""
-    return (f'<div style="font-family:monospace;font-size:13px;line-height:1.9;max-width:640px">'
-            f'{head}{"".join(spans)}</div>')
-
-
-# ----------------------------------------------------------------------------- references
-
-
-def to_tiktoken(tokenizer: BPETokenizer, name: str = "dlbook-bpe") -> Any:
-    """The same vocabulary as a ``tiktoken.Encoding`` (ranks = our ids, our pattern).
-
-    tiktoken merges by the *rank of the concatenated bytes* (any two adjacent parts
-    whose bytes form a token), we by the *pair* learned in training; the two agree
-    whenever every token has exactly one way to be assembled.
-    """
-    import tiktoken
-
-    if not isinstance(tokenizer, BPETokenizer):
-        raise TypeError(f"tokenizer must be a BPETokenizer, got {type(tokenizer).__name__}")
-    if tokenizer.pattern is None:
-        raise ValueError("tokenizer must have a pattern: tiktoken always pre-splits")
-    ranks: dict[bytes, int] = {}
-    for i, data in tokenizer.vocab.items():
-        ranks.setdefault(data, i)  # a duplicate byte string keeps its first (lowest) id
-    return tiktoken.Encoding(name=name, pat_str=tokenizer.pattern, mergeable_ranks=ranks, special_tokens={})
-
-
-def train_hf_byte_level(text: str, vocab_size: int) -> Any:
-    """Hugging Face ``tokenizers``' byte-level BPE (GPT-2 regex) trained on ``text``."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-
-    text = _check_text("text", text)
-    vocab_size = check_int("vocab_size", vocab_size, min_value=256)
-    hf = Tokenizer(models.BPE())
-    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
-    hf.train_from_iterator([text], trainer=trainer)
-    return hf
-
-
-def gpt2_bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's printable stand-in for each byte, as used by HF's ``ByteLevel`` vocabularies.
-
-    Printable Latin-1 bytes stand for themselves; the other 68 bytes (control
-    characters, space, ...) map to code points 256 and up, so ``" the"`` is stored
-    as ``"Ġthe"``.
-    """
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    table = {b: chr(b) for b in keep}
-    extra = 0
-    for b in range(256):
-        if b not in table:
-            table[b] = chr(256 + extra)
-            extra += 1
-    return dict(sorted(table.items()))
-
-
-def hf_vocab_bytes(hf_tokenizer: Any) -> dict[int, bytes]:
-    """The raw bytes of each id of a HF byte-level BPE vocabulary (undoing :func:`gpt2_bytes_to_unicode`)."""
-    if not hasattr(hf_tokenizer, "get_vocab"):
-        raise TypeError(f"hf_tokenizer must be a tokenizers.Tokenizer, got {type(hf_tokenizer).__name__}")
-    decoder = {c: b for b, c in gpt2_bytes_to_unicode().items()}
-    return {i: bytes(decoder[c] for c in token) for token, i in hf_tokenizer.get_vocab().items()}
+    tokenizer = check_instance("tokenizer", tokenizer, BPETokenizer)
+    text = check_str("text", text, allow_empty=False)
+    sizes = [check_int("vocab_sizes", v, min_value=256) for v in check_values("vocab_sizes", vocab_sizes)]
+    return [bytes_per_token(tokenizer.truncated(v), text) for v in sizes]

@@ -26,7 +26,7 @@ from IPython.display import HTML, display
 from matplotlib.figure import Figure
 from PIL import Image
 
-from dlbook.checks import check_callable, check_int, check_values
+from dlbook.checks import check_callable, check_instance, check_int, check_str, check_values
 
 Frame = Figure | str
 
@@ -37,8 +37,16 @@ LIVE_CLASS = "dlbook-live"
 FRAME_DPI = 72
 
 
+def _check_png_args(fig: Any, dpi: Any, colors: Any) -> None:
+    check_instance("fig", fig, Figure)
+    check_int("dpi", dpi, min_value=1)
+    if check_int("colors", colors, min_value=2) > 256:
+        raise ValueError(f"colors must be <= 256 (a PNG palette), got {colors}")
+
+
 def figure_png(fig: Figure, *, dpi: int = FRAME_DPI, colors: int = 256) -> bytes:
     """Render ``fig`` to a palette PNG (about 3x lighter than RGB) and close it."""
+    _check_png_args(fig, dpi, colors)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
@@ -54,12 +62,16 @@ def frame_widget(frame: Frame) -> W.Widget:
         return W.Image(value=figure_png(frame), format="png", layout=W.Layout(max_width="100%"))
     if isinstance(frame, str):
         return W.HTML(value=frame)
-    raise TypeError(f"plot_fn must return a matplotlib Figure or an HTML string, got {type(frame).__name__}")
+    raise TypeError(f"frame (what plot_fn returns) must be a matplotlib Figure or an HTML string, "
+                    f"got {type(frame).__name__}")
 
 
 def render_frames(plot_fn: Callable[..., Frame], arguments: Sequence[tuple[Any, ...]]) -> list[W.Widget]:
     """Call ``plot_fn(*args)`` for each tuple of ``arguments`` and wrap each frame."""
     check_callable("plot_fn", plot_fn)
+    arguments = check_values("arguments", arguments)
+    if not all(isinstance(args, tuple) for args in arguments):
+        raise TypeError("arguments must hold one tuple of positional arguments per frame")
     widgets = []
     for args in arguments:
         try:
@@ -70,21 +82,26 @@ def render_frames(plot_fn: Callable[..., Frame], arguments: Sequence[tuple[Any, 
     return widgets
 
 
-def _labels(values: Sequence[Any], fmt: str | Callable[[Any], str] | None) -> list[str]:
+def _labels(values: Sequence[Any], fmt: str | Callable[[Any], str] | None, name: str = "fmt") -> list[str]:
     if fmt is None:
         labels = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in values]
     elif isinstance(fmt, str):
-        labels = [format(v, fmt) for v in values]
+        try:
+            labels = [format(v, fmt) for v in values]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} {fmt!r} cannot format the values: {exc}") from exc
     else:
-        check_callable("fmt", fmt)
-        labels = [fmt(v) for v in values]
+        check_callable(name, fmt)
+        labels = [check_str(f"{name}(value)", fmt(v)) for v in values]
     if len(set(labels)) != len(labels):
         raise ValueError(f"values must have distinct labels, got {labels}")
     return labels
 
 
-def _selector(values: Sequence[Any], description: str, fmt: Any) -> W.SelectionSlider:
-    labels = _labels(values, fmt)
+def _selector(values: Sequence[Any], description: str, fmt: Any, names: tuple[str, str] = ("description", "fmt")
+              ) -> W.SelectionSlider:
+    description = check_str(names[0], description)
+    labels = _labels(values, fmt, names[1])
     return W.SelectionSlider(options=[(label, i) for i, label in enumerate(labels)],
                              description=description, continuous_update=True,
                              style={"description_width": "initial"},
@@ -99,6 +116,8 @@ def _static_box(children: list[W.Widget]) -> W.VBox:
 
 def _check_frames(name: str, frames: Sequence[W.Widget], n: int, of: str) -> list[W.Widget]:
     frames = check_values(name, frames)
+    if not all(isinstance(frame, W.Widget) for frame in frames):
+        raise TypeError(f"{name} must hold ipywidgets widgets (see frame_widget)")
     if len(frames) != n:
         raise ValueError(f"{name} must hold one frame per {of} ({n}), got {len(frames)}")
     return frames
@@ -124,10 +143,13 @@ def grid_view(frames: Sequence[Sequence[W.Widget]], xs: Sequence[Any], ys: Seque
     slider drives every inner stack, so both move in the browser.
     """
     xs, ys = check_values("xs", xs), check_values("ys", ys)
-    rows = _check_frames("frames", frames, len(xs), "x value")
+    rows = check_values("frames", frames)
+    if len(rows) != len(xs):
+        raise ValueError(f"frames must hold one row of frames per x value ({len(xs)}), got {len(rows)}")
     inner = [W.Stack(_check_frames(f"frames[{i}]", row, len(ys), "y value"), selected_index=0)
              for i, row in enumerate(rows)]
-    x_slider, y_slider = _selector(xs, x_description, x_fmt), _selector(ys, y_description, y_fmt)
+    x_slider = _selector(xs, x_description, x_fmt, ("x_description", "x_fmt"))
+    y_slider = _selector(ys, y_description, y_fmt, ("y_description", "y_fmt"))
     outer = W.Stack(inner, selected_index=0)
     W.jslink((x_slider, "index"), (outer, "selected_index"))
     for stack in inner:
@@ -135,11 +157,15 @@ def grid_view(frames: Sequence[Sequence[W.Widget]], xs: Sequence[Any], ys: Seque
     return _static_box([x_slider, y_slider, outer])
 
 
+def _check_plot_args(plot_fn: Any, name: str, values: Any) -> list[Any]:
+    check_callable("plot_fn", plot_fn)
+    return check_values(name, values)
+
+
 def static_slider(plot_fn: Callable[[Any], Frame], values: Sequence[Any], *, description: str = "value",
                   fmt: str | Callable[[Any], str] | None = None) -> W.VBox:
     """Precompute ``plot_fn(v)`` for each of ``values``; a slider switches them with no kernel."""
-    check_callable("plot_fn", plot_fn)
-    values = check_values("values", values)
+    values = _check_plot_args(plot_fn, "values", values)
     return slider_view(render_frames(plot_fn, [(v,) for v in values]), values,
                        description=description, fmt=fmt)
 
@@ -190,6 +216,10 @@ def live_slider(plot_fn: Callable[..., Frame], **controls: Any) -> W.VBox:
         else:
             raise TypeError(f"plot_fn must return a matplotlib Figure or an HTML string, got {type(frame).__name__}")
 
+    for key, abbrev in controls.items():  # name the control that ipywidgets cannot turn into a widget
+        if abbrev is None or (isinstance(abbrev, (tuple, list)) and not abbrev):
+            raise ValueError(f"{key} must be a control: a (min, max, step) tuple, a list of options or a widget, "
+                             f"got {abbrev!r}")
     view = W.interactive(show, **controls)
     view.add_class(LIVE_CLASS)
     return view

@@ -1,0 +1,78 @@
+"""Adapters between the book's BPE and the reference libraries (tiktoken, HF ``tokenizers``).
+
+The lesson checks its tokenizer against these: the same vocabulary as a
+``tiktoken.Encoding``, Hugging Face's byte-level BPE trained on the same text,
+and HF's printable byte alphabet (``"Ġthe"`` for ``" the"``) undone to raw bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlbook.checks import check_instance, check_int, check_str
+from dlbook.tokenization import BPETokenizer
+
+__all__ = ["to_tiktoken", "train_hf_byte_level", "gpt2_bytes_to_unicode", "hf_vocab_bytes"]
+
+
+def to_tiktoken(tokenizer: BPETokenizer, name: str = "dlbook-bpe") -> Any:
+    """The same vocabulary as a ``tiktoken.Encoding`` (ranks = our ids, our pattern).
+
+    tiktoken merges by the *rank of the concatenated bytes* (any two adjacent parts
+    whose bytes form a token), we by the *pair* learned in training; the two agree
+    whenever every token has exactly one way to be assembled.
+    """
+    import tiktoken
+
+    tokenizer = check_instance("tokenizer", tokenizer, BPETokenizer)
+    name = check_str("name", name, allow_empty=False)
+    if tokenizer.pattern is None:
+        raise ValueError("tokenizer must have a pattern: tiktoken always pre-splits")
+    ranks: dict[bytes, int] = {}
+    for i, data in tokenizer.vocab.items():
+        ranks.setdefault(data, i)  # a duplicate byte string keeps its first (lowest) id
+    return tiktoken.Encoding(name=name, pat_str=tokenizer.pattern, mergeable_ranks=ranks, special_tokens={})
+
+
+def train_hf_byte_level(text: str, vocab_size: int) -> Any:
+    """Hugging Face ``tokenizers``' byte-level BPE (GPT-2 regex) trained on ``text``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    text = check_str("text", text, allow_empty=False)
+    vocab_size = check_int("vocab_size", vocab_size, min_value=256)
+    hf = Tokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    hf.train_from_iterator([text], trainer=trainer)
+    return hf
+
+
+def gpt2_bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's printable stand-in for each byte, as used by HF's ``ByteLevel`` vocabularies.
+
+    Printable Latin-1 bytes stand for themselves; the other 68 bytes (control
+    characters, space, ...) map to code points 256 and up, so ``" the"`` is stored
+    as ``"Ġthe"``.
+    """
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    table = {b: chr(b) for b in keep}
+    extra = 0
+    for b in range(256):
+        if b not in table:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return dict(sorted(table.items()))
+
+
+def hf_vocab_bytes(hf_tokenizer: Any) -> dict[int, bytes]:
+    """The raw bytes of each id of a HF byte-level BPE vocabulary (undoing :func:`gpt2_bytes_to_unicode`)."""
+    from tokenizers import Tokenizer
+
+    hf_tokenizer = check_instance("hf_tokenizer", hf_tokenizer, Tokenizer)
+    decoder = {c: b for b, c in gpt2_bytes_to_unicode().items()}
+    vocab = hf_tokenizer.get_vocab()
+    if not all(c in decoder for token in vocab for c in token):
+        raise ValueError("hf_tokenizer must be a byte-level BPE (GPT-2 byte alphabet), "
+                         "got tokens outside that alphabet")
+    return {i: bytes(decoder[c] for c in token) for token, i in vocab.items()}
