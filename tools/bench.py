@@ -37,12 +37,13 @@ BOOK_BUDGET_S = 300.0
 PAGE_BUDGET_MB = 3.0
 # What a cell spends its time on, by the first pattern its code matches.
 KINDS = {
-    "training": re.compile(r"\b(train_\w+|cached|fit)\("),
+    "training": re.compile(r"\b(train_\w+|cached|fit)\(|\.train\("),
     "sampling": re.compile(r"\b(sample_\w+|ddim_invert)\("),
     "frames": re.compile(r"\b(static_slider|static_grid|static_animation|live_slider)\("),
     "imports": re.compile(r"^\s*(import|from)\s+\w", re.MULTILINE),
 }
 COLUMNS = ["kernel", *KINDS, "other"]
+SLOWEST = 3  # cells listed per notebook
 
 
 def cell_seconds(cell: nbformat.NotebookNode) -> float:
@@ -57,18 +58,22 @@ def kind(source: str) -> str:
     return next((name for name, pattern in KINDS.items() if pattern.search(source)), "other")
 
 
-def profile_notebook(path: Path) -> tuple[float, dict[str, float]]:
-    """Cold wall time of ``path`` and its split over COLUMNS."""
+def profile_notebook(path: Path) -> tuple[float, dict[str, float], list[str]]:
+    """Cold wall time of ``path``, its split over COLUMNS, and its slowest cells."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     execute(nb, path)
     total = time.perf_counter() - start
     split = dict.fromkeys(COLUMNS, 0.0)
-    for cell in nb.cells:
+    cells = []
+    for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
-            split[kind(cell.source)] += cell_seconds(cell)
+            seconds, what = cell_seconds(cell), kind(cell.source)
+            split[what] += seconds
+            first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+            cells.append((seconds, f"cell {i:>3} {what:<9} {seconds:>5.1f}s  {first}"))
     split["kernel"] = max(total - sum(split.values()), 0.0)
-    return total, split
+    return total, split, [line for _, line in sorted(cells, reverse=True)[:SLOWEST]]
 
 
 def page_weight(html: Path) -> int:
@@ -93,16 +98,18 @@ def bench(notebooks: list[Path], whole_book: bool) -> int:
     order = "table-of-contents order" if whole_book else "the order given"
     print(f"cold runs: fresh kernel per notebook, {order}, starting from an EMPTY training cache\n")
     print(f"{'notebook':<44} {'cold run':>9} {'budget':>7}  " + " ".join(f"{c:>8}" for c in COLUMNS))
-    total = 0.0
+    total, details = 0.0, []
     for path in notebooks:
         budget = nbformat.read(path, as_version=4).metadata.get("dlbook", {}).get("budget_s", NOTEBOOK_BUDGET_S)
-        seconds, split = profile_notebook(path)
+        seconds, split, slowest = profile_notebook(path)
         total += seconds
         flag = "" if seconds <= budget else "  OVER"
         failures += [f"{path.name}: {seconds:.1f} s > {budget} s"] if flag else []
         parts = " ".join(f"{split[c]:>7.1f}s" for c in COLUMNS)
         print(f"{str(path.relative_to(ROOT)):<44} {seconds:>8.1f}s {budget:>6.0f}s  {parts}{flag}")
+        details += [f"{path.relative_to(ROOT)}:", *(f"  {line}" for line in slowest)]
     print(f"{'total':<44} {total:>8.1f}s {BOOK_BUDGET_S:>6.0f}s")
+    print(f"\nslowest cells (first match of {', '.join(KINDS)}):", *details, sep="\n")
     if total > BOOK_BUDGET_S:
         failures.append(f"book: {total:.1f} s > {BOOK_BUDGET_S} s")
     if not whole_book:
