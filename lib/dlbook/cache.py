@@ -21,7 +21,6 @@ instead of computing it again.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import inspect
 import os
@@ -53,9 +52,12 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "dlbook"
 
 
-@functools.cache
 def source_digest() -> str:
-    """SHA-256 over every ``dlbook/*.py`` file (names and bytes): changes with any library edit."""
+    """SHA-256 over every ``dlbook/*.py`` file (names and bytes): changes with any library edit.
+
+    Recomputed on every call (well under a millisecond), so an edited library
+    is seen even by a kernel that imported the old one.
+    """
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
