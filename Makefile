@@ -1,13 +1,17 @@
 # The two commands of the README: `make book` and `make test`. Both create (or
 # reuse) .venv from the pinned requirements.txt and node_modules from
-# package-lock.json; nothing is installed by hand.
+# package-lock.json; nothing is installed by hand. `make unit` is the authors'
+# fast loop (no notebook execution).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 VENDOR := _vendor/vendor/.copied
 
-.PHONY: setup book test bench lab clean
+# Tests that read the built site or the build's executed notebooks.
+BUILD_TESTS := tests/test_site.py tests/test_stored_outputs.py
+
+.PHONY: setup book lint unit test bench lab clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,12 +34,22 @@ book: setup
 	@echo "Website built: open file://$(CURDIR)/_build/html/index.html"
 	@echo "(or serve it: $(BIN)/python -m http.server -d _build/html 8000)"
 
-## Unit tests, every notebook under nbval, and the built site in Chromium.
-test: book
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
-		--nbval-sanitize-with tests/nbval-sanitize.cfg
+## ruff: lint and formatting of lib/, tests/, tools/ and the notebooks' code.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
-## Cold execution time per notebook, page weights, and the chapters' own benchmarks.
+## Library tests, notebook hygiene and lint; executes no notebook (under a minute).
+unit: lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(addprefix --ignore=,$(BUILD_TESTS))
+
+## Everything: lint, the build (which executes every notebook once), the library
+## tests, the build's outputs against the stored ones, and the site in Chromium.
+test: lint book
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## Cold execution time per notebook (empty cache), where it goes, page weights,
+## and the chapters' own benchmarks.
 bench: book
 	$(BIN)/python tools/bench.py
 	$(BIN)/python tools/bench_tokenization.py
@@ -45,4 +59,4 @@ lab: setup
 	$(BIN)/jupyter lab chapters
 
 clean:
-	rm -rf _build _vendor
+	rm -rf _build _vendor .cache

@@ -20,7 +20,11 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_committed_notebook_is_clean(path: Path):
     problems = violations(nbformat.read(path, as_version=4))
-    assert not problems, f"run `python tools/nbtool.py strip {path.relative_to(ROOT)}`:\n" + "\n".join(problems)
+    name = path.relative_to(ROOT)
+    assert not problems, (
+        f"run `python tools/nbtool.py refresh {name}` (or `strip {name}` if its checked outputs are current):\n"
+        + "\n".join(problems)
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -40,12 +44,18 @@ def test_every_notebook_is_in_the_table_of_contents_and_back():
 
 def test_strip_removes_images_widget_state_and_untagged_outputs():
     nb = nbformat.v4.new_notebook(metadata={"widgets": {"state": {}}})
-    kept = nbformat.v4.new_code_cell("print(1)", execution_count=1, metadata={"tags": ["nbval-check-output"]},
-                                     outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n"),
-                                              nbformat.v4.new_output("display_data", data={
-                                                  "image/png": "iVBOR", "text/plain": "<Figure>"})])
-    dropped = nbformat.v4.new_code_cell("x", execution_count=2,
-                                        outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "1"})])
+    kept = nbformat.v4.new_code_cell(
+        "print(1)",
+        execution_count=1,
+        metadata={"tags": ["nbval-check-output"]},
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+            nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "<Figure>"}),
+        ],
+    )
+    dropped = nbformat.v4.new_code_cell(
+        "x", execution_count=2, outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "1"})]
+    )
     nb.cells = [kept, dropped]
     assert len(violations(nb)) == 3
     strip(nb)

@@ -76,6 +76,7 @@ def violations(nb: nbformat.NotebookNode) -> list[str]:
 
 def toc_files(root: Path = ROOT) -> list[str]:
     """Every file the table of contents lists, root first, in reading order (no suffix)."""
+
     def walk(node):
         if isinstance(node, dict):
             if "file" in node:
@@ -85,6 +86,7 @@ def toc_files(root: Path = ROOT) -> list[str]:
         elif isinstance(node, list):
             for item in node:
                 yield from walk(item)
+
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     return [toc["root"], *walk(toc)]
 
@@ -95,8 +97,10 @@ def book_notebooks(root: Path = ROOT) -> list[Path]:
 
 
 def execute(nb: nbformat.NotebookNode, path: Path) -> None:
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    """Run ``nb`` in a fresh kernel in its folder; each cell's metadata records its timing."""
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    # CurveZMQ keys for the local kernel (its kernelspec supports them): no plain-TCP warning per run
+    client.execute(transport_encryption="auto")
 
 
 def main(argv: list[str]) -> int:
