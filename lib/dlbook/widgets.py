@@ -11,12 +11,15 @@ every change, with continuous controls. It needs a running kernel: use it as an
 extra for readers who run the notebook, in a cell tagged ``remove-output``.
 
 A frame is whatever a plotting function returns: a matplotlib ``Figure``
-(rendered to a small palette PNG, then closed) or an HTML string.
+(rendered by ``dlbook.plotting.figure_html`` to a sharp palette PNG with alt
+text, then closed) or an HTML string. A figure frame's alt text says what it
+shows: by default the figure's own titles and labels, then the slider values
+("<title>: <description> = <value>"); ``alt=`` replaces the first part with a
+string, or the whole text with a function of the frame's parameters.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,49 +27,55 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 from matplotlib.figure import Figure
-from PIL import Image
 
 from dlbook.checks import check_callable, check_int, check_values
+from dlbook.plotting import figure_alt, figure_html
 
 Frame = Figure | str
+Alt = str | Callable[..., str] | None
 
 #: CSS classes that mark the views (the browser test finds them by these).
 STATIC_CLASS = "dlbook-static"
 LIVE_CLASS = "dlbook-live"
 
-FRAME_DPI = 72
 
-
-def figure_png(fig: Figure, *, dpi: int = FRAME_DPI, colors: int = 256) -> bytes:
-    """Render ``fig`` to a palette PNG (about 3x lighter than RGB) and close it."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    plt.close(fig)
-    image = Image.open(buffer).convert("RGB").quantize(colors=colors, dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return out.getvalue()
-
-
-def frame_widget(frame: Frame) -> W.Widget:
-    """One frame as a widget: a figure becomes an ``Image``, a string an ``HTML``."""
+def frame_widget(frame: Frame, alt: str = "") -> W.Widget:
+    """One frame as a widget: a figure becomes an ``<img>`` with ``alt`` text, a string ``HTML``."""
     if isinstance(frame, Figure):
-        return W.Image(value=figure_png(frame), format="png", layout=W.Layout(max_width="100%"))
+        return W.HTML(value=figure_html(frame, alt))
     if isinstance(frame, str):
         return W.HTML(value=frame)
     raise TypeError(f"plot_fn must return a matplotlib Figure or an HTML string, got {type(frame).__name__}")
 
 
-def render_frames(plot_fn: Callable[..., Frame], arguments: Sequence[tuple[Any, ...]]) -> list[W.Widget]:
-    """Call ``plot_fn(*args)`` for each tuple of ``arguments`` and wrap each frame."""
+def _frame_alt(alt: Alt, frame: Frame, args: tuple[Any, ...], shows: str) -> str:
+    """The alt text of the frame for ``args``; ``shows`` names the parameter values."""
+    if callable(alt):
+        text = alt(*args)
+        if not isinstance(text, str):
+            raise TypeError(f"alt must return a string, got {type(text).__name__} for arguments {args!r}")
+        return text
+    title = alt if alt is not None else figure_alt(frame) if isinstance(frame, Figure) else ""
+    return f"{title}: {shows}" if title else shows
+
+
+def render_frames(plot_fn: Callable[..., Frame], arguments: Sequence[tuple[Any, ...]],
+                  shows: Sequence[str] | None = None, *, alt: Alt = None) -> list[W.Widget]:
+    """Call ``plot_fn(*args)`` for each tuple of ``arguments`` and wrap each frame.
+
+    ``shows[i]`` names frame ``i``'s parameter values for its alt text (see ``alt`` above).
+    """
     check_callable("plot_fn", plot_fn)
+    if not (alt is None or isinstance(alt, str) or callable(alt)):
+        raise TypeError(f"alt must be a string, a function of the frame's parameters or None, got {type(alt).__name__}")
+    shows = [", ".join(map(str, args)) for args in arguments] if shows is None else shows
     widgets = []
-    for args in arguments:
+    for args, values in zip(arguments, shows):
         try:
             frame = plot_fn(*args)
         except Exception as exc:  # report which frame failed, keep the cause
             raise ValueError(f"plot_fn failed to render the frame for arguments {args!r}: {exc!r}") from exc
-        widgets.append(frame_widget(frame))
+        widgets.append(frame_widget(frame, _frame_alt(alt, frame, args, values)))
     return widgets
 
 
@@ -136,32 +145,47 @@ def grid_view(frames: Sequence[Sequence[W.Widget]], xs: Sequence[Any], ys: Seque
 
 
 def static_slider(plot_fn: Callable[[Any], Frame], values: Sequence[Any], *, description: str = "value",
-                  fmt: str | Callable[[Any], str] | None = None) -> W.VBox:
-    """Precompute ``plot_fn(v)`` for each of ``values``; a slider switches them with no kernel."""
+                  fmt: str | Callable[[Any], str] | None = None, alt: Alt = None) -> W.VBox:
+    """Precompute ``plot_fn(v)`` for each of ``values``; a slider switches them with no kernel.
+
+    ``alt``: the frames' alt text (see the module docstring); a function gets ``v``.
+    """
     check_callable("plot_fn", plot_fn)
     values = check_values("values", values)
-    return slider_view(render_frames(plot_fn, [(v,) for v in values]), values,
+    shows = [f"{description} = {label}" for label in _labels(values, fmt)]
+    return slider_view(render_frames(plot_fn, [(v,) for v in values], shows, alt=alt), values,
                        description=description, fmt=fmt)
 
 
 def static_grid(plot_fn: Callable[[Any, Any], Frame], xs: Sequence[Any], ys: Sequence[Any], *,
                 x_description: str = "x", y_description: str = "y",
-                x_fmt: Any = None, y_fmt: Any = None) -> W.VBox:
-    """Precompute ``plot_fn(x, y)`` on the grid ``xs`` x ``ys``; two sliders switch frames."""
+                x_fmt: Any = None, y_fmt: Any = None, alt: Alt = None) -> W.VBox:
+    """Precompute ``plot_fn(x, y)`` on the grid ``xs`` x ``ys``; two sliders switch frames.
+
+    ``alt``: the frames' alt text (see the module docstring); a function gets ``(x, y)``.
+    """
     check_callable("plot_fn", plot_fn)
     xs, ys = check_values("xs", xs), check_values("ys", ys)
-    frames = [render_frames(plot_fn, [(x, y) for y in ys]) for x in xs]
+    y_labels = _labels(ys, y_fmt)
+    frames = [render_frames(plot_fn, [(x, y) for y in ys],
+                            [f"{x_description} = {x_label}, {y_description} = {y_label}" for y_label in y_labels],
+                            alt=alt)
+              for x, x_label in zip(xs, _labels(xs, x_fmt))]
     return grid_view(frames, xs, ys, x_description=x_description, y_description=y_description,
                      x_fmt=x_fmt, y_fmt=y_fmt)
 
 
 def static_animation(plot_fn: Callable[[Any], Frame], steps: Sequence[Any], *, description: str = "step",
-                     interval_ms: int = 300, fmt: str | Callable[[Any], str] | None = None) -> W.VBox:
-    """Precompute ``plot_fn(step)`` for each step; a Play button animates them in the browser."""
+                     interval_ms: int = 300, fmt: str | Callable[[Any], str] | None = None,
+                     alt: Alt = None) -> W.VBox:
+    """Precompute ``plot_fn(step)`` for each step; a Play button animates them in the browser.
+
+    ``alt``: the frames' alt text (see the module docstring); a function gets ``step``.
+    """
     check_callable("plot_fn", plot_fn)
     steps = check_values("steps", steps)
     interval_ms = check_int("interval_ms", interval_ms, min_value=1)
-    view = static_slider(plot_fn, steps, description=description, fmt=fmt)
+    view = static_slider(plot_fn, steps, description=description, fmt=fmt, alt=alt)
     slider = view.children[0]
     play = W.Play(min=0, max=len(steps) - 1, interval=interval_ms, description="play")
     W.jslink((play, "value"), (slider, "index"))
