@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import re
-from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,11 @@ def drop_repeated_scripts(app: Any, pagename: str, templatename: str, context: d
 
 
 def alt_from_png(app: Any, doctree: nodes.document) -> None:
-    """Give each image without alt text the ``Description`` its PNG carries, if any."""
+    """Give each image without alt text the ``Description`` its PNG carries, if any.
+
+    Runs before Sphinx's image collector, while a notebook output's URI is still
+    ``/``-rooted at the source folder (as myst-nb writes it).
+    """
     for image in doctree.findall(nodes.image):
         if image.get("alt") or not image["uri"].endswith(".png"):
             continue
@@ -56,12 +58,12 @@ def name_sidebar_toggles(app: Any, pagename: str, templatename: str, context: di
         return
 
     def named(*args: Any, **kwargs: Any) -> Any:
-        out = generate(*args, **kwargs)
-        if not isinstance(out, str):  # kind="raw" gives the theme's parsed tree: leave it
-            return out
-        return re.sub(r'(<a [^>]*>([^<]+)</a>\s*<details[^>]*>\s*)<summary>',
-                      lambda m: f'{m.group(1)}<summary aria-label="Sections of {escape(unescape(m.group(2).strip()))}">',
-                      out)
+        soup = generate(*args, **kwargs)  # the theme's parsed sidebar (a BeautifulSoup tree)
+        for summary in soup.select("li.has-children > details > summary:not([aria-label])"):
+            link = summary.find_parent("li").find("a", recursive=False)
+            if link is not None:
+                summary["aria-label"] = f"Sections of {link.get_text(strip=True)}"
+        return soup
 
     context["generate_toctree_html"] = named
 
@@ -85,7 +87,7 @@ def add_site_static(app: Any, config: Any) -> None:
 def setup(app: Any) -> dict:
     app.connect("config-inited", add_site_static)
     app.add_js_file("a11y.js")
-    app.connect("doctree-read", alt_from_png)
+    app.connect("doctree-read", alt_from_png, priority=400)  # before the image collector
     app.connect("html-page-context", drop_repeated_scripts, priority=1000)  # after every adder
     app.connect("html-page-context", name_sidebar_toggles, priority=1000)   # after the theme's
     app.connect("build-finished", icon_in_redirect, priority=900)           # after sphinx-external-toc

@@ -21,12 +21,16 @@
         button.setAttribute("aria-label", PLAY_BUTTONS[i] || "Play control");
       });
     });
-    // Theme: the search button's label "Search" hides its visible "Ctrl+K"; the
-    // colour-mode button's icons carry titles ("Light", ...) that differ from its label.
-    root.querySelectorAll(".search-button-field[aria-label]").forEach(function (button) {
-      button.removeAttribute("aria-label");
-    });
-    root.querySelectorAll(".theme-switch-button .theme-switch:not([aria-hidden])").forEach(function (icon) {
+    // Theme: labels that hide or contradict visible text (WCAG 2.5.3). The search
+    // button's label "Search" leaves out its visible "Ctrl+K"; the fold toggles of
+    // hidden cells say "Toggle hidden content" over "Show code cell source"; the
+    // colour-mode button's icons carry titles ("Light", ...) other than its label.
+    root.querySelectorAll('.search-button-field[aria-label], summary[aria-label="Toggle hidden content"]')
+      .forEach(function (el) { el.removeAttribute("aria-label"); });
+    root.querySelectorAll(".theme-switch-button svg[role]").forEach(function (icon) {
+      icon.querySelectorAll("title").forEach(function (title) { title.remove(); });
+      icon.removeAttribute("aria-labelledby");
+      icon.removeAttribute("role");
       icon.setAttribute("aria-hidden", "true");
     });
   }
