@@ -152,3 +152,20 @@ def test_bad_input_names_the_argument(make, error, match):
     with pytest.raises(error, match=match):
         make()
     plt.close("all")
+
+
+def test_notebook_figures_show_at_twice_the_density_with_alt_text():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from dlbook.plotting import use_book_style
+
+    shell = InteractiveShell.instance()
+    try:
+        use_book_style()  # in IPython: figures go through figure_png
+        data, metadata = shell.display_formatter.format(titled_plot(1.0))
+        image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+        assert image.width == DENSITY * metadata["image/png"]["width"] == DENSITY * 3 * SHOW_DPI
+        assert image.text["Description"] == "a line, y against x"
+    finally:
+        InteractiveShell.clear_instance()
+        plt.close("all")
