@@ -42,6 +42,7 @@ import functools
 import importlib
 import inspect
 import math
+import os
 import pkgutil
 import re
 import shutil
@@ -61,8 +62,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dlbook
-from dlbook import (bias_networks, checks, corpus, data, diffusion, diffusion_models, display, metrics, ode,
-                    perceptron, plotting, seeding, source, tokenization, tokenizer_adapters, widgets)
+from dlbook import (
+    bias_networks,
+    cache,
+    checks,
+    corpus,
+    data,
+    diffusion,
+    diffusion_models,
+    display,
+    metrics,
+    ode,
+    perceptron,
+    plotting,
+    seeding,
+    source,
+    tokenization,
+    tokenizer_adapters,
+    widgets,
+)
 
 RECORD = "result record: built by the library, only read by readers"
 
@@ -78,23 +96,41 @@ class Call:
     says: dict[str, str] = field(default_factory=dict)
 
 
-def C(fn: Callable[..., Any], *, bad: dict | None = None, ok: dict | None = None, good: dict | None = None,
-      skip: tuple[str, ...] = (), says: dict | None = None, **kwargs: Any) -> Call:
+def C(
+    fn: Callable[..., Any],
+    *,
+    bad: dict | None = None,
+    ok: dict | None = None,
+    good: dict | None = None,
+    skip: tuple[str, ...] = (),
+    says: dict | None = None,
+    **kwargs: Any,
+) -> Call:
     return Call(fn, kwargs, bad or {}, ok or {}, good or {}, skip, says or {})
 
 
-def V(fn: Callable[..., Any], name: str, value: Any, *, bad: list | None = None, ok: list | None = None,
-      **options: Any) -> Call:
+def V(
+    fn: Callable[..., Any], name: str, value: Any, *, bad: list | None = None, ok: list | None = None, **options: Any
+) -> Call:
     """A validator of ``dlbook.checks``: only its value is probed, and the message must name ``name``.
 
     The other parameters (``name``, bounds, ``ndim``, ...) are chosen by library code, not by readers.
     """
     arg = "values" if "values" in inspect.signature(fn).parameters else "value"
-    return C(fn, name=name, **{arg: value}, **options, bad={arg: bad or []}, ok={arg: ok or []},
-             skip=("name", *options), says={arg: name})
+    return C(
+        fn,
+        name=name,
+        **{arg: value},
+        **options,
+        bad={arg: bad or []},
+        ok={arg: ok or []},
+        skip=("name", *options),
+        says={arg: name},
+    )
 
 
 # ----------------------------------------------------------------------------- small valid inputs
+
 
 def pts(n: int = 6, d: int = 2, seed: int = 0) -> torch.Tensor:
     return torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
@@ -120,14 +156,26 @@ def zero_model(x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
 
 def bad_models() -> list[Callable[..., Any]]:
     """Callables that run but return garbage: the samplers must check what a model returns."""
-    return [lambda x, tau: x[:, :1], lambda x, tau: torch.full_like(x, math.nan), lambda x, tau: x.tolist(),
-            lambda x, tau: x.sum()]
+    return [
+        lambda x, tau: x[:, :1],
+        lambda x, tau: torch.full_like(x, math.nan),
+        lambda x, tau: x.tolist(),
+        lambda x, tau: x.sum(),
+    ]
 
 
 def sampler(fn: Callable[..., Any], bad: dict | None = None, **extra: Any) -> Call:
     """A sampler's valid call from given noise ``x_T`` (``n`` and ``dim`` are unit-tested)."""
-    return C(fn, model=zero_model, seed=0, x_T=pts(), return_trajectory=True, device="cpu", **extra,
-             bad={"model": bad_models(), "device": ["nope", "tpu"], **(bad or {})})
+    return C(
+        fn,
+        model=zero_model,
+        seed=0,
+        x_T=pts(),
+        return_trajectory=True,
+        device="cpu",
+        **extra,
+        bad={"model": bad_models(), "device": ["nope", "tpu"], **(bad or {})},
+    )
 
 
 TEXT = "aaabdaaabac hello hello world 12345"
@@ -147,8 +195,16 @@ def linked_state() -> dict[str, Any]:
     """The linked-list state of ``merge_in_place`` for the ids ``1 2 1 2``."""
     tok, n = [1, 2, 1, 2], 4
     where = defaultdict(set, {(1, 2): {0, 2}, (2, 1): {1}})
-    return {"pair": (1, 2), "new_id": 256, "tok": tok, "nxt": [1, 2, 3, -1], "prv": [-1, 0, 1, 2],
-            "freq": [1] * n, "counts": {(1, 2): 2, (2, 1): 1}, "where": where}
+    return {
+        "pair": (1, 2),
+        "new_id": 256,
+        "tok": tok,
+        "nxt": [1, 2, 3, -1],
+        "prv": [-1, 0, 1, 2],
+        "freq": [1] * n,
+        "counts": {(1, 2): 2, (2, 1): 1},
+        "where": where,
+    }
 
 
 def html_frame(v: Any, *rest: Any) -> str:
@@ -159,6 +215,23 @@ def figure() -> Any:
     fig, ax = plotting.subplots(width=1.0, height=1.0)
     ax.plot([0, 1], [0, 1])
     return fig
+
+
+def in_tmp_cache(entry: Callable[..., Any]) -> Callable[..., Any]:
+    """``entry(fn, n)`` (``cached`` or ``compute_seconds``, whose ``fn`` is positional) in a throw-away cache."""
+
+    def call(f: Any, n: Any) -> Any:
+        saved = os.environ.get("DLBOOK_CACHE_DIR")
+        os.environ["DLBOOK_CACHE_DIR"] = str(tmp_dir() / "cache")
+        try:
+            return entry(f, n)
+        finally:
+            if saved is None:
+                del os.environ["DLBOOK_CACHE_DIR"]
+            else:
+                os.environ["DLBOOK_CACHE_DIR"] = saved
+
+    return call
 
 
 def frames(k: int) -> list[Any]:
@@ -177,37 +250,70 @@ POS = {"lr": [0.0, -1.0]}
 
 VALID: dict[str, Callable[[], Call] | str] = {
     # bias_networks
-    "dlbook.bias_networks.make_mlp": lambda: C(bias_networks.make_mlp, bias=True, in_features=1, hidden=3, depth=1,
-                                               out_features=1, seed=0,
-                                               bad={"in_features": [0], "hidden": [0], "depth": [0],
-                                                    "out_features": [0]}),
-    "dlbook.bias_networks.homogeneity_gap": lambda: C(bias_networks.homogeneity_gap,
-                                                      model=bias_networks.make_mlp(False, hidden=3, depth=1),
-                                                      x=np.ones((3, 1)), alpha=2.0,
-                                                      bad={"alpha": [0.0, -1.0], "x": [np.ones((3, 2))]}),
-    "dlbook.bias_networks.best_homogeneous_mse_1d": lambda: C(bias_networks.best_homogeneous_mse_1d,
-                                                              x=np.array([1.0, -1.0, 2.0]), y=np.array([1.0, 2.0, 0.0]),
-                                                              bad={"y": [np.ones(2)]},  # flattened: any shape
-                                                              ok={"x": [np.array([[1.0], [-1.0], [2.0]])],
-                                                                  "y": [np.array([[1.0], [2.0], [0.0]])]}),
+    "dlbook.bias_networks.make_mlp": lambda: C(
+        bias_networks.make_mlp,
+        bias=True,
+        in_features=1,
+        hidden=3,
+        depth=1,
+        out_features=1,
+        seed=0,
+        bad={"in_features": [0], "hidden": [0], "depth": [0], "out_features": [0]},
+    ),
+    "dlbook.bias_networks.homogeneity_gap": lambda: C(
+        bias_networks.homogeneity_gap,
+        model=bias_networks.make_mlp(False, hidden=3, depth=1),
+        x=np.ones((3, 1)),
+        alpha=2.0,
+        bad={"alpha": [0.0, -1.0], "x": [np.ones((3, 2))]},
+    ),
+    "dlbook.bias_networks.best_homogeneous_mse_1d": lambda: C(
+        bias_networks.best_homogeneous_mse_1d,
+        x=np.array([1.0, -1.0, 2.0]),
+        y=np.array([1.0, 2.0, 0.0]),
+        bad={"y": [np.ones(2)]},  # flattened: any shape
+        ok={"x": [np.array([[1.0], [-1.0], [2.0]])], "y": [np.array([[1.0], [2.0], [0.0]])]},
+    ),
     "dlbook.bias_networks.Fit1D": RECORD,
-    "dlbook.bias_networks.Fit1D.__call__": lambda: C(fit_small(), x=np.array([0.0, 1.0]),
-                                                     ok={"x": [np.array([[0.0], [1.0]])]}),  # any shape
-    "dlbook.bias_networks.fit_1d": lambda: C(bias_networks.fit_1d, x=np.array([0.0, 1.0, 2.0]),
-                                             y=np.array([1.0, 0.0, 1.0]), bias=True, hidden=3, depth=1, steps=2,
-                                             lr=0.01, seed=0, device="cpu",
-                                             bad={"steps": [0], "hidden": [0], "depth": [0], "y": [np.ones(2)],
-                                                  "device": ["nope"], **POS},  # flattened: any shape
-                                             ok={"x": [np.array([[0.0], [1.0], [2.0]])],
-                                                 "y": [np.array([[1.0], [0.0], [1.0]])]}),
-    "dlbook.bias_networks.bias_before_batchnorm_gap": lambda: C(bias_networks.bias_before_batchnorm_gap,
-                                                                x=np.ones((4, 2)) * np.arange(4)[:, None],
-                                                                bias=np.array([0.5, -1.0]), out_features=2, seed=0,
-                                                                bad={"out_features": [0, 3], "x": [np.ones((1, 2))]}),
-    "dlbook.bias_networks.bias_grad_before_batchnorm": lambda: C(bias_networks.bias_grad_before_batchnorm,
-                                                                 x=np.arange(8.0).reshape(4, 2), out_features=2,
-                                                                 seed=0, bad={"out_features": [0],
-                                                                              "x": [np.ones((1, 2))]}),
+    "dlbook.bias_networks.Fit1D.__call__": lambda: C(
+        fit_small(), x=np.array([0.0, 1.0]), ok={"x": [np.array([[0.0], [1.0]])]}
+    ),  # any shape
+    "dlbook.bias_networks.fit_1d": lambda: C(
+        bias_networks.fit_1d,
+        x=np.array([0.0, 1.0, 2.0]),
+        y=np.array([1.0, 0.0, 1.0]),
+        bias=True,
+        hidden=3,
+        depth=1,
+        steps=2,
+        lr=0.01,
+        seed=0,
+        device="cpu",
+        bad={
+            "steps": [0],
+            "hidden": [0],
+            "depth": [0],
+            "y": [np.ones(2)],
+            "device": ["nope"],
+            **POS,
+        },  # flattened: any shape
+        ok={"x": [np.array([[0.0], [1.0], [2.0]])], "y": [np.array([[1.0], [0.0], [1.0]])]},
+    ),
+    "dlbook.bias_networks.bias_before_batchnorm_gap": lambda: C(
+        bias_networks.bias_before_batchnorm_gap,
+        x=np.ones((4, 2)) * np.arange(4)[:, None],
+        bias=np.array([0.5, -1.0]),
+        out_features=2,
+        seed=0,
+        bad={"out_features": [0, 3], "x": [np.ones((1, 2))]},
+    ),
+    "dlbook.bias_networks.bias_grad_before_batchnorm": lambda: C(
+        bias_networks.bias_grad_before_batchnorm,
+        x=np.arange(8.0).reshape(4, 2),
+        out_features=2,
+        seed=0,
+        bad={"out_features": [0], "x": [np.ones((1, 2))]},
+    ),
     # checks
     "dlbook.checks.check_int": lambda: V(checks.check_int, "n", 3, min_value=0),
     "dlbook.checks.check_bool": lambda: V(checks.check_bool, "flag", True),
@@ -215,20 +321,22 @@ VALID: dict[str, Callable[[], Call] | str] = {
     "dlbook.checks.check_positive": lambda: V(checks.check_positive, "lr", 0.5, bad=[0.0, -1.0]),
     "dlbook.checks.check_callable": lambda: V(checks.check_callable, "f", len),
     "dlbook.checks.check_values": lambda: V(checks.check_values, "xs", [1, 2]),
-    "dlbook.checks.check_finite_array": lambda: V(checks.check_finite_array, "X", np.ones((2, 2)), ndim=2,
-                                                  ok=[np.ones((0, 2))]),
+    "dlbook.checks.check_finite_array": lambda: V(
+        checks.check_finite_array, "X", np.ones((2, 2)), ndim=2, ok=[np.ones((0, 2))]
+    ),
     "dlbook.checks.check_seed": lambda: V(checks.check_seed, "seed", 3),
     "dlbook.checks.check_str": lambda: V(checks.check_str, "text", ""),
     "dlbook.checks.check_bytes": lambda: V(checks.check_bytes, "data", b"ab"),
-    "dlbook.checks.check_choice": lambda: V(checks.check_choice, "method", "euler", choices=("euler", "heun"),
-                                            bad=["Euler", ""]),
+    "dlbook.checks.check_choice": lambda: V(
+        checks.check_choice, "method", "euler", choices=("euler", "heun"), bad=["Euler", ""]
+    ),
     "dlbook.checks.check_instance": lambda: V(checks.check_instance, "sde", diffusion.VPSDE(), cls=diffusion.VPSDE),
     "dlbook.checks.check_tensor": lambda: V(checks.check_tensor, "x", pts(), ndim=2),
-    "dlbook.checks.check_returned": lambda: V(checks.check_returned, "model", pts(), like=pts(seed=1),
-                                              bad=[pts(3)]),
+    "dlbook.checks.check_returned": lambda: V(checks.check_returned, "model", pts(), like=pts(seed=1), bad=[pts(3)]),
     "dlbook.checks.check_device": lambda: V(checks.check_device, "device", "cpu", bad=["nope", "tpu"]),
-    "dlbook.checks.check_schedule": lambda: V(checks.check_schedule, "betas", betas(),
-                                              bad=[torch.ones(3, dtype=torch.float64)]),
+    "dlbook.checks.check_schedule": lambda: V(
+        checks.check_schedule, "betas", betas(), bad=[torch.ones(3, dtype=torch.float64)]
+    ),
     "dlbook.checks.check_fraction": lambda: V(checks.check_fraction, "alpha_bar", 0.5, bad=[0.0, 1.5, torch.ones(2)]),
     # corpus
     "dlbook.corpus.python_docs_corpus": lambda: C(corpus.python_docs_corpus, max_chars=10, bad={"max_chars": [0]}),
@@ -236,248 +344,492 @@ VALID: dict[str, Callable[[], Call] | str] = {
     # data
     "dlbook.data.two_moons": lambda: C(data.two_moons, n=5, noise=0.1, seed=0, bad={"n": [0], "noise": [-1.0]}),
     "dlbook.data.swiss_roll": lambda: C(data.swiss_roll, n=5, noise=0.1, seed=0, bad={"n": [0], "noise": [-1.0]}),
-    "dlbook.data.eight_gaussians": lambda: C(data.eight_gaussians, n=5, radius=1.0, std=0.1, seed=0,
-                                             bad={"n": [0], "radius": [0.0], "std": [-1.0]}),
+    "dlbook.data.eight_gaussians": lambda: C(
+        data.eight_gaussians, n=5, radius=1.0, std=0.1, seed=0, bad={"n": [0], "radius": [0.0], "std": [-1.0]}
+    ),
     "dlbook.data.checkerboard": lambda: C(data.checkerboard, n=5, seed=0, bad={"n": [0]}),
     "dlbook.data.make": lambda: C(data.make, name="two_moons", n=5, seed=0, bad={"name": ["moons", ""], "n": [0]}),
     # diffusion: schedules, steps, SDE
-    "dlbook.diffusion.linear_beta_schedule": lambda: C(diffusion.linear_beta_schedule, T=10, beta_start=1e-3,
-                                                       beta_end=0.02,
-                                                       bad={"T": [0], "beta_start": [0.0, 1.0],
-                                                            "beta_end": [0.0, 1.5]}),
-    "dlbook.diffusion.alpha_bars": lambda: C(diffusion.alpha_bars, betas=betas(),
-                                             bad={"betas": [torch.zeros(3, dtype=torch.float64)]}),
-    "dlbook.diffusion.q_sample": lambda: C(diffusion.q_sample, x0=pts(), t=3, alpha_bar=abar(), noise=pts(seed=1),
-                                           bad={"t": [10, torch.arange(3), torch.zeros(6)]},
-                                           good={"t": [torch.arange(6)]}),
-    "dlbook.diffusion.timestep_subsequence": lambda: C(diffusion.timestep_subsequence, T=10, steps=4,
-                                                       spacing="quadratic",
-                                                       bad={"T": [0], "steps": [0, 11], "spacing": ["cubic"]}),
-    "dlbook.diffusion.ddpm_step": lambda: C(diffusion.ddpm_step, x_t=pts(), eps=pts(seed=1), t=3, betas=betas(),
-                                            noise=pts(seed=2), bad={"t": [10, torch.arange(6)]},
-                                            ok={"noise": [None]}),
-    "dlbook.diffusion.ddim_step": lambda: C(diffusion.ddim_step, x_t=pts(), eps=pts(seed=1), alpha_bar_t=0.5,
-                                            alpha_bar_prev=0.9, eta=0.5, noise=pts(seed=2),
-                                            bad={"eta": [1.5, -0.5], "alpha_bar_t": [0.0, 1.5, 0.95],
-                                                 "alpha_bar_prev": [0.0, 1.5, 0.1]}),
-    "dlbook.diffusion.VPSDE": lambda: C(diffusion.VPSDE, beta_min=0.1, beta_max=20.0,
-                                        bad={"beta_min": [0.0, 30.0], "beta_max": [0.0, 0.05]}),
+    "dlbook.diffusion.linear_beta_schedule": lambda: C(
+        diffusion.linear_beta_schedule,
+        T=10,
+        beta_start=1e-3,
+        beta_end=0.02,
+        bad={"T": [0], "beta_start": [0.0, 1.0], "beta_end": [0.0, 1.5]},
+    ),
+    "dlbook.diffusion.alpha_bars": lambda: C(
+        diffusion.alpha_bars, betas=betas(), bad={"betas": [torch.zeros(3, dtype=torch.float64)]}
+    ),
+    "dlbook.diffusion.q_sample": lambda: C(
+        diffusion.q_sample,
+        x0=pts(),
+        t=3,
+        alpha_bar=abar(),
+        noise=pts(seed=1),
+        bad={"t": [10, torch.arange(3), torch.zeros(6)]},
+        good={"t": [torch.arange(6)]},
+    ),
+    "dlbook.diffusion.timestep_subsequence": lambda: C(
+        diffusion.timestep_subsequence,
+        T=10,
+        steps=4,
+        spacing="quadratic",
+        bad={"T": [0], "steps": [0, 11], "spacing": ["cubic"]},
+    ),
+    "dlbook.diffusion.ddpm_step": lambda: C(
+        diffusion.ddpm_step,
+        x_t=pts(),
+        eps=pts(seed=1),
+        t=3,
+        betas=betas(),
+        noise=pts(seed=2),
+        bad={"t": [10, torch.arange(6)]},
+        ok={"noise": [None]},
+    ),
+    "dlbook.diffusion.ddim_step": lambda: C(
+        diffusion.ddim_step,
+        x_t=pts(),
+        eps=pts(seed=1),
+        alpha_bar_t=0.5,
+        alpha_bar_prev=0.9,
+        eta=0.5,
+        noise=pts(seed=2),
+        bad={"eta": [1.5, -0.5], "alpha_bar_t": [0.0, 1.5, 0.95], "alpha_bar_prev": [0.0, 1.5, 0.1]},
+    ),
+    "dlbook.diffusion.VPSDE": lambda: C(
+        diffusion.VPSDE, beta_min=0.1, beta_max=20.0, bad={"beta_min": [0.0, 30.0], "beta_max": [0.0, 0.05]}
+    ),
     "dlbook.diffusion.VPSDE.beta": lambda: C(diffusion.VPSDE().beta, tau=0.5, bad={"tau": [-0.1, 1.5]}),
     "dlbook.diffusion.VPSDE.alpha_bar": lambda: C(diffusion.VPSDE().alpha_bar, tau=0.5, bad={"tau": [-0.1, 1.5]}),
-    "dlbook.diffusion.VPSDE.drift": lambda: C(diffusion.VPSDE().drift, x=pts(), tau=0.5, bad={"tau": [2.0]},
-                                              ok={"x": [pts().unsqueeze(-1)]}),  # elementwise: any shape
+    "dlbook.diffusion.VPSDE.drift": lambda: C(
+        diffusion.VPSDE().drift, x=pts(), tau=0.5, bad={"tau": [2.0]}, ok={"x": [pts().unsqueeze(-1)]}
+    ),  # elementwise: any shape
     "dlbook.diffusion.VPSDE.diffusion": lambda: C(diffusion.VPSDE().diffusion, tau=0.5, bad={"tau": [2.0]}),
-    "dlbook.diffusion.VPSDE.reverse_sde_drift": lambda: C(diffusion.VPSDE().reverse_sde_drift, x=pts(), tau=0.5,
-                                                          eps=pts(seed=1), bad={"tau": [2.0], "eps": [pts(3)]}),
-    "dlbook.diffusion.VPSDE.pf_ode_drift": lambda: C(diffusion.VPSDE().pf_ode_drift, x=pts(), tau=0.5,
-                                                     eps=pts(seed=1), bad={"tau": [2.0], "eps": [pts(3)]}),
-    "dlbook.diffusion.score_from_eps": lambda: C(diffusion.score_from_eps, eps=pts(), alpha_bar=0.5,
-                                                 bad={"alpha_bar": [0.0, 1.0, 1.5]},
-                                                 ok={"eps": [pts().unsqueeze(-1)]}),  # elementwise: any shape
+    "dlbook.diffusion.VPSDE.reverse_sde_drift": lambda: C(
+        diffusion.VPSDE().reverse_sde_drift, x=pts(), tau=0.5, eps=pts(seed=1), bad={"tau": [2.0], "eps": [pts(3)]}
+    ),
+    "dlbook.diffusion.VPSDE.pf_ode_drift": lambda: C(
+        diffusion.VPSDE().pf_ode_drift, x=pts(), tau=0.5, eps=pts(seed=1), bad={"tau": [2.0], "eps": [pts(3)]}
+    ),
+    "dlbook.diffusion.score_from_eps": lambda: C(
+        diffusion.score_from_eps,
+        eps=pts(),
+        alpha_bar=0.5,
+        bad={"alpha_bar": [0.0, 1.0, 1.5]},
+        ok={"eps": [pts().unsqueeze(-1)]},
+    ),  # elementwise: any shape
     # diffusion_models: network, trainer, samplers
-    "dlbook.diffusion_models.sinusoidal_embedding": lambda: C(diffusion_models.sinusoidal_embedding,
-                                                              tau=torch.rand(4), dim=4, scale=100.0,
-                                                              bad={"dim": [0, 3], "scale": [0.0],
-                                                                   "tau": [torch.rand(4, 1)]}),
-    "dlbook.diffusion_models.EpsMLP": lambda: C(diffusion_models.EpsMLP, dim=2, hidden=4, depth=1, emb_dim=4,
-                                                bad={"dim": [0], "hidden": [0], "depth": [0], "emb_dim": [0, 3]}),
-    "dlbook.diffusion_models.EpsMLP.forward": lambda: C(eps_mlp().forward, x=pts(4), tau=torch.rand(4),
-                                                        bad={"x": [pts(4, 3)], "tau": [torch.rand(3)]},
-                                                        good={"x": [pts(4).double()], "tau": [torch.rand(4).double()]}),
+    "dlbook.diffusion_models.sinusoidal_embedding": lambda: C(
+        diffusion_models.sinusoidal_embedding,
+        tau=torch.rand(4),
+        dim=4,
+        scale=100.0,
+        bad={"dim": [0, 3], "scale": [0.0], "tau": [torch.rand(4, 1)]},
+    ),
+    "dlbook.diffusion_models.EpsMLP": lambda: C(
+        diffusion_models.EpsMLP,
+        dim=2,
+        hidden=4,
+        depth=1,
+        emb_dim=4,
+        bad={"dim": [0], "hidden": [0], "depth": [0], "emb_dim": [0, 3]},
+    ),
+    "dlbook.diffusion_models.EpsMLP.forward": lambda: C(
+        eps_mlp().forward,
+        x=pts(4),
+        tau=torch.rand(4),
+        bad={"x": [pts(4, 3)], "tau": [torch.rand(3)]},
+        good={"x": [pts(4).double()], "tau": [torch.rand(4).double()]},
+    ),
     "dlbook.diffusion_models.TrainResult": RECORD,
-    "dlbook.diffusion_models.train_eps_model": lambda: C(diffusion_models.train_eps_model, data=pts(8), steps=2,
-                                                         batch_size=4, lr=1e-3, seed=0, T=10, hidden=4, depth=1,
-                                                         device="cpu",
-                                                         bad={"steps": [0], "batch_size": [0], "T": [0], "hidden": [0],
-                                                              "depth": [0], "device": ["nope"], **POS},
-                                                         good={"data": [pts(8).double()]}),
+    "dlbook.diffusion_models.train_eps_model": lambda: C(
+        diffusion_models.train_eps_model,
+        data=pts(8),
+        steps=2,
+        batch_size=4,
+        lr=1e-3,
+        seed=0,
+        T=10,
+        hidden=4,
+        depth=1,
+        device="cpu",
+        bad={"steps": [0], "batch_size": [0], "T": [0], "hidden": [0], "depth": [0], "device": ["nope"], **POS},
+        good={"data": [pts(8).double()]},
+    ),
     "dlbook.diffusion_models.sample_ddpm": lambda: sampler(diffusion_models.sample_ddpm, betas=betas()),
-    "dlbook.diffusion_models.sample_ddim": lambda: sampler(diffusion_models.sample_ddim, betas=betas(), steps=3,
-                                                           eta=0.5, spacing="uniform",
-                                                           bad={"model": bad_models(), "steps": [0, 11],
-                                                                "eta": [1.5, -1.0], "spacing": ["cubic"]}),
-    "dlbook.diffusion_models.ddim_invert": lambda: C(diffusion_models.ddim_invert, model=zero_model, x0=pts(),
-                                                     steps=3, spacing="uniform", betas=betas(),
-                                                     return_trajectory=True, device="cpu",
-                                                     bad={"model": bad_models(), "steps": [0, 11],
-                                                          "spacing": ["cubic"], "device": ["nope"]}),
-    "dlbook.diffusion_models.sample_reverse_sde": lambda: sampler(diffusion_models.sample_reverse_sde, steps=3,
-                                                                  sde=diffusion.VPSDE(), t_end=1e-3,
-                                                                  bad={"model": bad_models(), "steps": [0],
-                                                                       "t_end": [0.0, 1.0], "sde": [0, "vp"]}),
-    "dlbook.diffusion_models.sample_pf_ode": lambda: sampler(diffusion_models.sample_pf_ode, steps=3, method="heun",
-                                                             sde=diffusion.VPSDE(), t_end=1e-3,
-                                                             bad={"model": bad_models(), "steps": [0],
-                                                                  "method": ["rk4"], "t_end": [0.0, 1.0],
-                                                                  "sde": [0, "vp"]}),
+    "dlbook.diffusion_models.sample_ddim": lambda: sampler(
+        diffusion_models.sample_ddim,
+        betas=betas(),
+        steps=3,
+        eta=0.5,
+        spacing="uniform",
+        bad={"model": bad_models(), "steps": [0, 11], "eta": [1.5, -1.0], "spacing": ["cubic"]},
+    ),
+    "dlbook.diffusion_models.ddim_invert": lambda: C(
+        diffusion_models.ddim_invert,
+        model=zero_model,
+        x0=pts(),
+        steps=3,
+        spacing="uniform",
+        betas=betas(),
+        return_trajectory=True,
+        device="cpu",
+        bad={"model": bad_models(), "steps": [0, 11], "spacing": ["cubic"], "device": ["nope"]},
+    ),
+    "dlbook.diffusion_models.sample_reverse_sde": lambda: sampler(
+        diffusion_models.sample_reverse_sde,
+        steps=3,
+        sde=diffusion.VPSDE(),
+        t_end=1e-3,
+        bad={"model": bad_models(), "steps": [0], "t_end": [0.0, 1.0], "sde": [0, "vp"]},
+    ),
+    "dlbook.diffusion_models.sample_pf_ode": lambda: sampler(
+        diffusion_models.sample_pf_ode,
+        steps=3,
+        method="heun",
+        sde=diffusion.VPSDE(),
+        t_end=1e-3,
+        bad={"model": bad_models(), "steps": [0], "method": ["rk4"], "t_end": [0.0, 1.0], "sde": [0, "vp"]},
+    ),
     # display
     "dlbook.display.show_bytes": lambda: C(display.show_bytes, data=b"\xe4\xbd"),
-    "dlbook.display.tokens_html": lambda: C(display.tokens_html, pieces=[b"ab", b" c"], title="split",
-                                            ok={"pieces": [[]]}, bad={"pieces": [["ab"]]}),
+    "dlbook.display.tokens_html": lambda: C(
+        display.tokens_html, pieces=[b"ab", b" c"], title="split", ok={"pieces": [[]]}, bad={"pieces": [["ab"]]}
+    ),
     # metrics
-    "dlbook.metrics.wasserstein_1d": lambda: C(metrics.wasserstein_1d, u=np.array([0.0, 1.0]),
-                                               v=np.array([0.5, 2.0, 3.0])),
-    "dlbook.metrics.random_directions": lambda: C(metrics.random_directions, n_projections=3, dim=2, seed=0,
-                                                  bad={"n_projections": [0], "dim": [0]}),
-    "dlbook.metrics.sliced_wasserstein": lambda: C(metrics.sliced_wasserstein, a=pts(), b=pts(4, seed=1),
-                                                   n_projections=4, seed=0,
-                                                   bad={"n_projections": [0], "b": [pts(4, 3)]},
-                                                   ok={"a": [pts().tolist(), pts().long()],  # array-likes of numbers
-                                                       "b": [pts(4, seed=1).tolist(), pts(4, seed=1).long()]}),
+    "dlbook.metrics.wasserstein_1d": lambda: C(
+        metrics.wasserstein_1d, u=np.array([0.0, 1.0]), v=np.array([0.5, 2.0, 3.0])
+    ),
+    "dlbook.metrics.random_directions": lambda: C(
+        metrics.random_directions, n_projections=3, dim=2, seed=0, bad={"n_projections": [0], "dim": [0]}
+    ),
+    "dlbook.metrics.sliced_wasserstein": lambda: C(
+        metrics.sliced_wasserstein,
+        a=pts(),
+        b=pts(4, seed=1),
+        n_projections=4,
+        seed=0,
+        bad={"n_projections": [0], "b": [pts(4, 3)]},
+        ok={
+            "a": [pts().tolist(), pts().long()],  # array-likes of numbers
+            "b": [pts(4, seed=1).tolist(), pts(4, seed=1).long()],
+        },
+    ),
     # ode
     "dlbook.ode.Solution": RECORD,
     # the ODE machinery works on points of any shape
     "dlbook.ode.Recorder": lambda: C(ode.Recorder, x=pts(), t=1.0, on=True, ok={"x": [pts().unsqueeze(-1)]}),
-    "dlbook.ode.Recorder.add": lambda: C(ode.Recorder(pts(), 1.0, on=True).add, x=pts(seed=1), t=0.5,
-                                         ok={"x": [pts(seed=1).unsqueeze(-1)]}),
-    "dlbook.ode.Recorder.solution": lambda: C(ode.Recorder(pts(), 1.0, on=True).solution, x=pts(seed=1), nfe=1,
-                                              ok={"x": [pts(seed=1).unsqueeze(-1)]}),
+    "dlbook.ode.Recorder.add": lambda: C(
+        ode.Recorder(pts(), 1.0, on=True).add, x=pts(seed=1), t=0.5, ok={"x": [pts(seed=1).unsqueeze(-1)]}
+    ),
+    "dlbook.ode.Recorder.solution": lambda: C(
+        ode.Recorder(pts(), 1.0, on=True).solution, x=pts(seed=1), nfe=1, ok={"x": [pts(seed=1).unsqueeze(-1)]}
+    ),
     "dlbook.ode.time_grid": lambda: C(ode.time_grid, start=1.0, end=0.1, steps=3, bad={"steps": [0]}),
-    "dlbook.ode.euler_step": lambda: C(ode.euler_step, drift=lambda x, t: -x, x=pts(), t=1.0, t_next=0.5,
-                                       bad={"drift": [lambda x, t: x[:1], lambda x, t: x * math.nan]},
-                                       ok={"x": [pts().unsqueeze(-1)]}),
-    "dlbook.ode.heun_step": lambda: C(ode.heun_step, drift=lambda x, t: -x, x=pts(), t=1.0, t_next=0.5,
-                                      bad={"drift": [lambda x, t: x[:1], lambda x, t: x * math.nan]},
-                                      ok={"x": [pts().unsqueeze(-1)]}),
-    "dlbook.ode.integrate": lambda: C(ode.integrate, drift=lambda x, t: -x, x=pts(), times=[1.0, 0.5, 0.0],
-                                      method="heun", record=True,
-                                      bad={"drift": [lambda x, t: x[:1], lambda x, t: x * math.nan],
-                                           "times": [[1.0], [1.0, math.nan]], "method": ["rk4"]},
-                                      ok={"x": [pts().unsqueeze(-1)]}),
+    "dlbook.ode.euler_step": lambda: C(
+        ode.euler_step,
+        drift=lambda x, t: -x,
+        x=pts(),
+        t=1.0,
+        t_next=0.5,
+        bad={"drift": [lambda x, t: x[:1], lambda x, t: x * math.nan]},
+        ok={"x": [pts().unsqueeze(-1)]},
+    ),
+    "dlbook.ode.heun_step": lambda: C(
+        ode.heun_step,
+        drift=lambda x, t: -x,
+        x=pts(),
+        t=1.0,
+        t_next=0.5,
+        bad={"drift": [lambda x, t: x[:1], lambda x, t: x * math.nan]},
+        ok={"x": [pts().unsqueeze(-1)]},
+    ),
+    "dlbook.ode.integrate": lambda: C(
+        ode.integrate,
+        drift=lambda x, t: -x,
+        x=pts(),
+        times=[1.0, 0.5, 0.0],
+        method="heun",
+        record=True,
+        bad={
+            "drift": [lambda x, t: x[:1], lambda x, t: x * math.nan],
+            "times": [[1.0], [1.0, math.nan]],
+            "method": ["rk4"],
+        },
+        ok={"x": [pts().unsqueeze(-1)]},
+    ),
     # perceptron
-    "dlbook.perceptron.threshold_unit": lambda: C(perceptron.threshold_unit, X=X(), w=W2, T=0.5,
-                                                  bad={"w": [np.ones(3)]}),
+    "dlbook.perceptron.threshold_unit": lambda: C(
+        perceptron.threshold_unit, X=X(), w=W2, T=0.5, bad={"w": [np.ones(3)]}
+    ),
     "dlbook.perceptron.predict": lambda: C(perceptron.predict, X=X(), w=W2, b=0.5, bad={"w": [np.ones(3)]}),
     "dlbook.perceptron.augment": lambda: C(perceptron.augment, X=X()),
     "dlbook.perceptron.PerceptronResult": RECORD,
-    "dlbook.perceptron.perceptron_step": lambda: C(perceptron.perceptron_step, w=W2.copy(), b=0.0,
-                                                   x=np.array([1.0, -2.0]), y=1, lr=1.0, bias=True,
-                                                   bad={"y": [2, 0.5], "x": [np.ones(3)], **POS}),
-    "dlbook.perceptron.train_perceptron": lambda: C(perceptron.train_perceptron, X=X(), y=Y, bias=True, lr=1.0,
-                                                    max_epochs=3, seed=0,
-                                                    bad={"y": [np.array([0, 1, 2]), np.ones(2)], "max_epochs": [0],
-                                                         **POS}),
-    "dlbook.perceptron.separable_blobs": lambda: C(perceptron.separable_blobs, n=10, offset=0.5, margin=0.2,
-                                                   angle=0.3, extent=3.0, seed=0,
-                                                   bad={"n": [0, 1], "margin": [0.0, -1.0], "extent": [0.0, 0.6],
-                                                        "offset": [-1.0, 5.0]}),
-    "dlbook.perceptron.margin": lambda: C(perceptron.margin, X=X(), y=Y, w=W2, b=0.5,
-                                          bad={"y": [np.array([0, 1, 3])], "w": [np.ones(3)]}),
-    "dlbook.perceptron.convergence_bound": lambda: C(perceptron.convergence_bound, X=X(), y=Y, w_star=W2,
-                                                     b_star=0.1, bad={"w_star": [-W2, np.zeros(2)]}),
-    "dlbook.perceptron.origin_surrounded": lambda: C(perceptron.origin_surrounded, X=X(),
-                                                     bad={"X": [np.ones((3, 3))]}),
+    "dlbook.perceptron.perceptron_step": lambda: C(
+        perceptron.perceptron_step,
+        w=W2.copy(),
+        b=0.0,
+        x=np.array([1.0, -2.0]),
+        y=1,
+        lr=1.0,
+        bias=True,
+        bad={"y": [2, 0.5], "x": [np.ones(3)], **POS},
+    ),
+    "dlbook.perceptron.train_perceptron": lambda: C(
+        perceptron.train_perceptron,
+        X=X(),
+        y=Y,
+        bias=True,
+        lr=1.0,
+        max_epochs=3,
+        seed=0,
+        bad={"y": [np.array([0, 1, 2]), np.ones(2)], "max_epochs": [0], **POS},
+    ),
+    "dlbook.perceptron.separable_blobs": lambda: C(
+        perceptron.separable_blobs,
+        n=10,
+        offset=0.5,
+        margin=0.2,
+        angle=0.3,
+        extent=3.0,
+        seed=0,
+        bad={"n": [0, 1], "margin": [0.0, -1.0], "extent": [0.0, 0.6], "offset": [-1.0, 5.0]},
+    ),
+    "dlbook.perceptron.margin": lambda: C(
+        perceptron.margin, X=X(), y=Y, w=W2, b=0.5, bad={"y": [np.array([0, 1, 3])], "w": [np.ones(3)]}
+    ),
+    "dlbook.perceptron.convergence_bound": lambda: C(
+        perceptron.convergence_bound, X=X(), y=Y, w_star=W2, b_star=0.1, bad={"w_star": [-W2, np.zeros(2)]}
+    ),
+    "dlbook.perceptron.origin_surrounded": lambda: C(perceptron.origin_surrounded, X=X(), bad={"X": [np.ones((3, 3))]}),
     # plotting
     "dlbook.plotting.use_book_style": lambda: C(plotting.use_book_style),
-    "dlbook.plotting.subplots": lambda: C(plotting.subplots, nrows=1, ncols=2, width=2.0, height=1.0,
-                                          bad={"nrows": [0], "ncols": [0], "width": [0.0, -1.0],
-                                               "height": [0.0]}),
+    "dlbook.plotting.figure_alt": lambda: C(plotting.figure_alt, fig=figure()),
+    "dlbook.plotting.figure_png": lambda: C(
+        plotting.figure_png, fig=figure(), alt="a line", close=True, colors=16, bad={"colors": [0, 1, 300]}
+    ),
+    "dlbook.plotting.figure_html": lambda: C(plotting.figure_html, fig=figure(), alt="a line"),
+    "dlbook.plotting.shown_width": lambda: C(
+        plotting.shown_width, png=plotting.figure_png(figure()), bad={"png": [b"not a png"]}
+    ),
+    "dlbook.plotting.subplots": lambda: C(
+        plotting.subplots,
+        nrows=1,
+        ncols=2,
+        width=2.0,
+        height=1.0,
+        bad={"nrows": [0], "ncols": [0], "width": [0.0, -1.0], "height": [0.0]},
+    ),
     # seeding
     "dlbook.seeding.seed_everything": lambda: C(seeding.seed_everything, seed=0),
     "dlbook.seeding.device": lambda: C(seeding.device),
     "dlbook.seeding.torch_threads": lambda: C(seeding.torch_threads, n=1, bad={"n": [0]}),
     # source
-    "dlbook.source.source_markdown": lambda: C(source.source_markdown, obj=checks.check_int,
-                                               bad={"obj": [3, "check_int", len]}),
+    "dlbook.source.source_markdown": lambda: C(
+        source.source_markdown, obj=checks.check_int, bad={"obj": [3, "check_int", len]}
+    ),
     "dlbook.source.show_source": lambda: C(source.show_source, obj=checks.check_int, bad={"obj": [3, len]}),
     # tokenization
     "dlbook.tokenization.text_to_bytes": lambda: C(tokenization.text_to_bytes, text="héllo", ok={"text": [""]}),
-    "dlbook.tokenization.pretokenize": lambda: C(tokenization.pretokenize, text=TEXT,
-                                                 pattern=tokenization.GPT2_SPLIT_PATTERN,
-                                                 bad={"pattern": ["", "a*", "(", 3]}),
-    "dlbook.tokenization.pair_counts": lambda: C(tokenization.pair_counts, ids=[1, 2, 1, 2], counts={(1, 2): 1},
-                                                 weight=2, bad={"ids": [[1, "a"], [1, -2], [1.0, 2.0]],
-                                                                "counts": [[(1, 2)]],
-                                                                "weight": [0]},
-                                                 ok={"ids": [[]]}),
-    "dlbook.tokenization.merge_pair": lambda: C(tokenization.merge_pair, ids=[1, 2, 3], pair=(1, 2), new_id=256,
-                                                bad={"ids": [[1, "a"], [1, -2]], "pair": [(1,), (1, "a"), [1, 2]]},
-                                                ok={"ids": [[]]}),
-    "dlbook.tokenization.best_pair": lambda: C(tokenization.best_pair, counts={(1, 2): 3, (2, 3): 1},
-                                               bad={"counts": [{1: 2}, {(1, 2): "x"}]}),
-    "dlbook.tokenization.train_naive": lambda: C(tokenization.train_naive, text=TEXT, vocab_size=258,
-                                                 pattern=tokenization.GPT2_SPLIT_PATTERN,
-                                                 bad={"vocab_size": [255], "pattern": ["", "("]}, ok={"text": [""]}),
-    "dlbook.tokenization.train_trace": lambda: C(tokenization.train_trace, text=TEXT, vocab_size=258,
-                                                 pattern=None, bad={"vocab_size": [255], "pattern": ["", "("]},
-                                                 ok={"text": [""]}),
-    "dlbook.tokenization.merge_in_place": lambda: C(tokenization.merge_in_place, **linked_state(),
-                                                    bad={"tok": [[1, 2]], "where": [{}], "pair": [(1,)]}),
-    "dlbook.tokenization.train_merges": lambda: C(tokenization.train_merges, text=TEXT, vocab_size=258,
-                                                  pattern=tokenization.GPT2_SPLIT_PATTERN,
-                                                  bad={"vocab_size": [255], "pattern": ["", "("]},
-                                                  ok={"text": [""]}),
-    "dlbook.tokenization.vocab_from_merges": lambda: C(tokenization.vocab_from_merges, merges={(97, 98): 256},
-                                                       bad={"merges": [{(97, 98): 300}, {(97,): 256},
-                                                                       {(97, 98): "x"}]},
-                                                       ok={"merges": [{}]}),
-    "dlbook.tokenization.BPETokenizer": lambda: C(tokenization.BPETokenizer, pattern=tokenization.GPT2_SPLIT_PATTERN,
-                                                  bad={"pattern": ["", "("]}),
-    "dlbook.tokenization.BPETokenizer.from_merges": lambda: C(tokenization.BPETokenizer.from_merges,
-                                                              merges={(97, 98): 256}, pattern=None,
-                                                              bad={"merges": [{(97, 98): 300}], "pattern": [""]},
-                                                              ok={"merges": [{}]}),
-    "dlbook.tokenization.BPETokenizer.train": lambda: C(tokenization.BPETokenizer().train, text=TEXT,
-                                                        vocab_size=258, bad={"vocab_size": [255]},
-                                                        ok={"text": [""]}),
-    "dlbook.tokenization.BPETokenizer.truncated": lambda: C(tokenizer().truncated, vocab_size=258,
-                                                            bad={"vocab_size": [255]}),
-    "dlbook.tokenization.BPETokenizer.encode_chunk": lambda: C(tokenizer().encode_chunk, data=b"aaab",
-                                                               ok={"data": [b""]}),
-    "dlbook.tokenization.BPETokenizer.encode_long_chunk": lambda: C(tokenizer().encode_long_chunk, data=b"aaab",
-                                                                    ok={"data": [b""]}),
+    "dlbook.tokenization.pretokenize": lambda: C(
+        tokenization.pretokenize,
+        text=TEXT,
+        pattern=tokenization.GPT2_SPLIT_PATTERN,
+        bad={"pattern": ["", "a*", "(", 3]},
+    ),
+    "dlbook.tokenization.pair_counts": lambda: C(
+        tokenization.pair_counts,
+        ids=[1, 2, 1, 2],
+        counts={(1, 2): 1},
+        weight=2,
+        bad={"ids": [[1, "a"], [1, -2], [1.0, 2.0]], "counts": [[(1, 2)]], "weight": [0]},
+        ok={"ids": [[]]},
+    ),
+    "dlbook.tokenization.merge_pair": lambda: C(
+        tokenization.merge_pair,
+        ids=[1, 2, 3],
+        pair=(1, 2),
+        new_id=256,
+        bad={"ids": [[1, "a"], [1, -2]], "pair": [(1,), (1, "a"), [1, 2]]},
+        ok={"ids": [[]]},
+    ),
+    "dlbook.tokenization.best_pair": lambda: C(
+        tokenization.best_pair, counts={(1, 2): 3, (2, 3): 1}, bad={"counts": [{1: 2}, {(1, 2): "x"}]}
+    ),
+    "dlbook.tokenization.train_naive": lambda: C(
+        tokenization.train_naive,
+        text=TEXT,
+        vocab_size=258,
+        pattern=tokenization.GPT2_SPLIT_PATTERN,
+        bad={"vocab_size": [255], "pattern": ["", "("]},
+        ok={"text": [""]},
+    ),
+    "dlbook.tokenization.train_trace": lambda: C(
+        tokenization.train_trace,
+        text=TEXT,
+        vocab_size=258,
+        pattern=None,
+        bad={"vocab_size": [255], "pattern": ["", "("]},
+        ok={"text": [""]},
+    ),
+    "dlbook.tokenization.merge_in_place": lambda: C(
+        tokenization.merge_in_place, **linked_state(), bad={"tok": [[1, 2]], "where": [{}], "pair": [(1,)]}
+    ),
+    "dlbook.tokenization.train_merges": lambda: C(
+        tokenization.train_merges,
+        text=TEXT,
+        vocab_size=258,
+        pattern=tokenization.GPT2_SPLIT_PATTERN,
+        bad={"vocab_size": [255], "pattern": ["", "("]},
+        ok={"text": [""]},
+    ),
+    "dlbook.tokenization.vocab_from_merges": lambda: C(
+        tokenization.vocab_from_merges,
+        merges={(97, 98): 256},
+        bad={"merges": [{(97, 98): 300}, {(97,): 256}, {(97, 98): "x"}]},
+        ok={"merges": [{}]},
+    ),
+    "dlbook.tokenization.BPETokenizer": lambda: C(
+        tokenization.BPETokenizer, pattern=tokenization.GPT2_SPLIT_PATTERN, bad={"pattern": ["", "("]}
+    ),
+    "dlbook.tokenization.BPETokenizer.from_merges": lambda: C(
+        tokenization.BPETokenizer.from_merges,
+        merges={(97, 98): 256},
+        pattern=None,
+        bad={"merges": [{(97, 98): 300}], "pattern": [""]},
+        ok={"merges": [{}]},
+    ),
+    "dlbook.tokenization.BPETokenizer.train": lambda: C(
+        tokenization.BPETokenizer().train, text=TEXT, vocab_size=258, bad={"vocab_size": [255]}, ok={"text": [""]}
+    ),
+    "dlbook.tokenization.BPETokenizer.truncated": lambda: C(
+        tokenizer().truncated, vocab_size=258, bad={"vocab_size": [255]}
+    ),
+    "dlbook.tokenization.BPETokenizer.encode_chunk": lambda: C(
+        tokenizer().encode_chunk, data=b"aaab", ok={"data": [b""]}
+    ),
+    "dlbook.tokenization.BPETokenizer.encode_long_chunk": lambda: C(
+        tokenizer().encode_long_chunk, data=b"aaab", ok={"data": [b""]}
+    ),
     "dlbook.tokenization.BPETokenizer.encode": lambda: C(tokenizer().encode, text=TEXT, ok={"text": [""]}),
-    "dlbook.tokenization.BPETokenizer.decode_bytes": lambda: C(tokenizer().decode_bytes, ids=[97, 256],
-                                                               bad={"ids": [[97, 9999], [-1], ["a"], [1.0]]},
-                                                               ok={"ids": [[]]}),
-    "dlbook.tokenization.BPETokenizer.decode": lambda: C(tokenizer().decode, ids=[97, 256],
-                                                         bad={"ids": [[97, 9999], [-1], ["a"], [1.0]]},
-                                                         ok={"ids": [[]]}),
-    "dlbook.tokenization.BPETokenizer.token_bytes": lambda: C(tokenizer().token_bytes, text=TEXT,
-                                                              ok={"text": [""]}),
+    "dlbook.tokenization.BPETokenizer.decode_bytes": lambda: C(
+        tokenizer().decode_bytes, ids=[97, 256], bad={"ids": [[97, 9999], [-1], ["a"], [1.0]]}, ok={"ids": [[]]}
+    ),
+    "dlbook.tokenization.BPETokenizer.decode": lambda: C(
+        tokenizer().decode, ids=[97, 256], bad={"ids": [[97, 9999], [-1], ["a"], [1.0]]}, ok={"ids": [[]]}
+    ),
+    "dlbook.tokenization.BPETokenizer.token_bytes": lambda: C(tokenizer().token_bytes, text=TEXT, ok={"text": [""]}),
     "dlbook.tokenization.BPETokenizer.save": lambda: C(tokenizer().save, path=str(tmp_dir() / "tok.txt")),
-    "dlbook.tokenization.BPETokenizer.load": lambda: C(tokenization.BPETokenizer.load, path=saved_tokenizer(),
-                                                       bad={"path": [bad_file("dlbook-bpe v1\npattern null\n1 ²\n"),
-                                                                     bad_file("dlbook-bpe v1\npattern null\n1\n"),
-                                                                     bad_file("nope\n")]}),
+    "dlbook.tokenization.BPETokenizer.load": lambda: C(
+        tokenization.BPETokenizer.load,
+        path=saved_tokenizer(),
+        bad={
+            "path": [
+                bad_file("dlbook-bpe v1\npattern null\n1 ²\n"),
+                bad_file("dlbook-bpe v1\npattern null\n1\n"),
+                bad_file("nope\n"),
+            ]
+        },
+    ),
     "dlbook.tokenization.bytes_per_token": lambda: C(tokenization.bytes_per_token, tokenizer=tokenizer(), text=TEXT),
-    "dlbook.tokenization.compression_curve": lambda: C(tokenization.compression_curve, tokenizer=tokenizer(),
-                                                       text=TEXT, vocab_sizes=[256, 258],
-                                                       bad={"vocab_sizes": [[255], [256.0]]}),
+    "dlbook.tokenization.compression_curve": lambda: C(
+        tokenization.compression_curve,
+        tokenizer=tokenizer(),
+        text=TEXT,
+        vocab_sizes=[256, 258],
+        bad={"vocab_sizes": [[255], [256.0]]},
+    ),
     # tokenizer_adapters
-    "dlbook.tokenizer_adapters.to_tiktoken": lambda: C(tokenizer_adapters.to_tiktoken, tokenizer=tokenizer(),
-                                                       name="probe",
-                                                       bad={"tokenizer": [tokenization.BPETokenizer(pattern=None)]}),
-    "dlbook.tokenizer_adapters.train_hf_byte_level": lambda: C(tokenizer_adapters.train_hf_byte_level, text=TEXT,
-                                                               vocab_size=258, bad={"vocab_size": [255]}),
+    "dlbook.tokenizer_adapters.to_tiktoken": lambda: C(
+        tokenizer_adapters.to_tiktoken,
+        tokenizer=tokenizer(),
+        name="probe",
+        bad={"tokenizer": [tokenization.BPETokenizer(pattern=None)]},
+    ),
+    "dlbook.tokenizer_adapters.train_hf_byte_level": lambda: C(
+        tokenizer_adapters.train_hf_byte_level, text=TEXT, vocab_size=258, bad={"vocab_size": [255]}
+    ),
     "dlbook.tokenizer_adapters.gpt2_bytes_to_unicode": lambda: C(tokenizer_adapters.gpt2_bytes_to_unicode),
     "dlbook.tokenizer_adapters.hf_vocab_bytes": lambda: C(tokenizer_adapters.hf_vocab_bytes, hf_tokenizer=hf()),
+    # cache: the valid call caches a data set in a temporary folder; its arguments reach the data maker,
+    # which names them itself
+    "dlbook.cache.cache_dir": lambda: C(cache.cache_dir),
+    "dlbook.cache.source_digest": lambda: C(cache.source_digest),
+    "dlbook.cache.cached": lambda: C(in_tmp_cache(cache.cached), f=data.two_moons, n=8, says={"f": "fn"}),
+    "dlbook.cache.compute_seconds": lambda: C(
+        in_tmp_cache(cache.compute_seconds), f=data.two_moons, n=8, says={"f": "fn"}
+    ),
     # widgets
-    "dlbook.widgets.figure_png": lambda: C(widgets.figure_png, fig=figure(), dpi=20, colors=16,
-                                           bad={"dpi": [0], "colors": [0, 1, 300]}),
-    "dlbook.widgets.frame_widget": lambda: C(widgets.frame_widget, frame="<b>a</b>"),
-    "dlbook.widgets.render_frames": lambda: C(widgets.render_frames, plot_fn=html_frame, arguments=[(1,), (2,)],
-                                              bad={"plot_fn": [lambda v: 3, lambda v: 1 / 0],
-                                                   "arguments": [[1, 2]]}),
-    "dlbook.widgets.slider_view": lambda: C(widgets.slider_view, frames=frames(2), values=[1, 2], description="v",
-                                            fmt=".1f", bad={"frames": [frames(3), ["a", "b"]],
-                                                            "values": [[1, 1.0000001]], "fmt": [".1q", 3,
-                                                                                               lambda v: 3]}),
-    "dlbook.widgets.grid_view": lambda: C(widgets.grid_view, frames=[frames(2), frames(2)], xs=[1, 2], ys=["a", "b"],
-                                          x_description="x", y_description="y", x_fmt=None, y_fmt=None,
-                                          bad={"frames": [[frames(2)], [frames(1), frames(1)]],
-                                               "x_fmt": [3], "y_fmt": [".1q"]}),
-    "dlbook.widgets.static_slider": lambda: C(widgets.static_slider, plot_fn=html_frame, values=[1, 2],
-                                              description="v", fmt=None,
-                                              bad={"plot_fn": [lambda v: 3], "values": [[1, 1]], "fmt": [3]}),
-    "dlbook.widgets.static_grid": lambda: C(widgets.static_grid, plot_fn=html_frame, xs=[1, 2], ys=[3],
-                                            x_description="x", y_description="y", x_fmt=None, y_fmt=None,
-                                            bad={"plot_fn": [lambda x, y: 3], "x_fmt": [3], "y_fmt": [3]}),
-    "dlbook.widgets.static_animation": lambda: C(widgets.static_animation, plot_fn=html_frame, steps=[1, 2],
-                                                 description="step", interval_ms=100, fmt=None,
-                                                 bad={"plot_fn": [lambda v: 3], "interval_ms": [0], "fmt": [3]}),
-    "dlbook.widgets.live_slider": lambda: C(widgets.live_slider, plot_fn=html_frame, v=(0.0, 1.0, 0.5),
-                                            ok={"v": ["text", 3]}),  # a text box, an int slider
+    "dlbook.widgets.frame_widget": lambda: C(widgets.frame_widget, frame="<b>a</b>", alt="bold a"),
+    "dlbook.widgets.render_frames": lambda: C(
+        widgets.render_frames,
+        plot_fn=html_frame,
+        arguments=[(1,), (2,)],
+        shows=["v = 1", "v = 2"],
+        alt="a bold number",
+        bad={
+            "plot_fn": [lambda v: 3, lambda v: 1 / 0],
+            "arguments": [[1, 2]],
+            "shows": [["v = 1"], ["v = 1", 2]],
+            "alt": [lambda v: 3],
+        },
+    ),
+    "dlbook.widgets.slider_view": lambda: C(
+        widgets.slider_view,
+        frames=frames(2),
+        values=[1, 2],
+        description="v",
+        fmt=".1f",
+        bad={"frames": [frames(3), ["a", "b"]], "values": [[1, 1.0000001]], "fmt": [".1q", 3, lambda v: 3]},
+    ),
+    "dlbook.widgets.grid_view": lambda: C(
+        widgets.grid_view,
+        frames=[frames(2), frames(2)],
+        xs=[1, 2],
+        ys=["a", "b"],
+        x_description="x",
+        y_description="y",
+        x_fmt=None,
+        y_fmt=None,
+        bad={"frames": [[frames(2)], [frames(1), frames(1)]], "x_fmt": [3], "y_fmt": [".1q"]},
+    ),
+    "dlbook.widgets.static_slider": lambda: C(
+        widgets.static_slider,
+        plot_fn=html_frame,
+        alt="a bold number",
+        values=[1, 2],
+        description="v",
+        fmt=None,
+        bad={"plot_fn": [lambda v: 3], "values": [[1, 1]], "fmt": [3], "alt": [lambda v: 3]},
+        good={"alt": [lambda v: f"frame {v}"]},
+    ),
+    "dlbook.widgets.static_grid": lambda: C(
+        widgets.static_grid,
+        plot_fn=html_frame,
+        alt="a bold number",
+        xs=[1, 2],
+        ys=[3],
+        x_description="x",
+        y_description="y",
+        x_fmt=None,
+        y_fmt=None,
+        bad={"plot_fn": [lambda x, y: 3], "x_fmt": [3], "y_fmt": [3], "alt": [lambda x, y: 3]},
+        good={"alt": [lambda x, y: f"frame {x}, {y}"]},
+    ),
+    "dlbook.widgets.static_animation": lambda: C(
+        widgets.static_animation,
+        plot_fn=html_frame,
+        alt="a bold number",
+        steps=[1, 2],
+        description="step",
+        interval_ms=100,
+        fmt=None,
+        bad={"plot_fn": [lambda v: 3], "interval_ms": [0], "fmt": [3], "alt": [lambda v: 3]},
+        good={"alt": [lambda v: f"frame {v}"]},
+    ),
+    "dlbook.widgets.live_slider": lambda: C(
+        widgets.live_slider, plot_fn=html_frame, v=(0.0, 1.0, 0.5), ok={"v": ["text", 3]}
+    ),  # a text box, an int slider
 }
 
 
@@ -506,6 +858,7 @@ def bad_file(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the enumeration
+
 
 def public_callables() -> list[str]:
     """Qualified names of the public functions, classes and methods defined in ``dlbook``."""
@@ -552,11 +905,22 @@ def bad_values(arg: str, value: Any, none_ok: bool, draw: Callable[[Any], Any] |
     elif isinstance(value, bytes):
         out += ["text", 3]
     elif isinstance(value, torch.Tensor) and value.is_floating_point():
-        out += [value.tolist(), value.long(), value.unsqueeze(-1), value[:0],
-                _nonfinite(value, draw, math.nan), _nonfinite(value, draw, math.inf)]
+        out += [
+            value.tolist(),
+            value.long(),
+            value.unsqueeze(-1),
+            value[:0],
+            _nonfinite(value, draw, math.nan),
+            _nonfinite(value, draw, math.inf),
+        ]
     elif isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        out += [value.astype(str), np.expand_dims(value, -1), value[:0],
-                _nonfinite(value, draw, math.nan), _nonfinite(value, draw, -math.inf)]
+        out += [
+            value.astype(str),
+            np.expand_dims(value, -1),
+            value[:0],
+            _nonfinite(value, draw, math.nan),
+            _nonfinite(value, draw, -math.inf),
+        ]
     elif isinstance(value, np.ndarray):
         out += [value.astype(str), np.expand_dims(value, -1), value[:0]]
     elif isinstance(value, (list, tuple)):
@@ -645,8 +1009,9 @@ def test_the_valid_call_runs(name):
 
 
 def _report(failures: list[tuple[str, str, Any, str, str]]) -> str:
-    return "\n".join(f"{outcome}: {name}({arg}={value!r:.60}) -> {message:.160}"
-                     for name, arg, value, outcome, message in failures)
+    return "\n".join(
+        f"{outcome}: {name}({arg}={value!r:.60}) -> {message:.160}" for name, arg, value, outcome, message in failures
+    )
 
 
 @pytest.mark.parametrize("name", PROBED)

@@ -19,8 +19,7 @@ from dlbook.bias_networks import (
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), alpha=st.floats(1e-3, 1e3), depth=st.integers(1, 3),
-       in_features=st.integers(1, 3))
+@given(seed=st.integers(0, 10_000), alpha=st.floats(1e-3, 1e3), depth=st.integers(1, 3), in_features=st.integers(1, 3))
 def test_bias_free_relu_net_is_positively_homogeneous(seed, alpha, depth, in_features):
     torch.manual_seed(seed)
     net = make_mlp(False, in_features=in_features, hidden=16, depth=depth, seed=seed).double()
@@ -41,7 +40,7 @@ def test_biased_net_is_not_homogeneous(seed):
 
 def test_make_mlp_is_seeded_and_bias_flag_is_honoured():
     a, b = make_mlp(True, seed=5), make_mlp(True, seed=5)
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     free = make_mlp(False, seed=5)
     assert all(m.bias is None for m in free if isinstance(m, torch.nn.Linear))
     state = torch.random.get_rng_state()

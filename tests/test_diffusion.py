@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from itertools import pairwise
 
 import pytest
 import torch
@@ -133,7 +134,10 @@ def test_ddim_eta_one_on_consecutive_steps_is_ddpm(t):
 
 def test_ddim_step_backwards_inverts_with_the_same_eps():
     gen = torch.Generator().manual_seed(4)
-    x, eps = torch.randn(5, 2, generator=gen, dtype=torch.float64), torch.randn(5, 2, generator=gen, dtype=torch.float64)
+    x, eps = (
+        torch.randn(5, 2, generator=gen, dtype=torch.float64),
+        torch.randn(5, 2, generator=gen, dtype=torch.float64),
+    )
     up = D.ddim_step(x, eps, 0.8, 0.2)
     torch.testing.assert_close(D.ddim_step(up, eps, 0.2, 0.8), x)
 
@@ -160,7 +164,7 @@ def test_timestep_subsequence():
     for steps in range(1, 51):
         for spacing in ("uniform", "quadratic"):
             seq = D.timestep_subsequence(50, steps, spacing=spacing)
-            assert len(seq) == steps and seq[-1] == 49 and all(b > a for a, b in zip(seq, seq[1:]))
+            assert len(seq) == steps and seq[-1] == 49 and all(b > a for a, b in pairwise(seq))
     quad = D.timestep_subsequence(1000, 10, spacing="quadratic")
     assert quad[1] - quad[0] < quad[-1] - quad[-2]
 
@@ -257,7 +261,7 @@ def test_eps_mlp_and_trainer_are_seeded():
     a = M.train_eps_model(data, steps=30, batch_size=32, seed=3, hidden=16, depth=2, device="cpu")
     b = M.train_eps_model(data, steps=30, batch_size=32, seed=3, hidden=16, depth=2, device="cpu")
     assert len(a.losses) == 30 and a.losses == b.losses
-    for p, q in zip(a.model.parameters(), b.model.parameters()):
+    for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True):
         assert torch.equal(p, q)
     assert pickle.loads(pickle.dumps(a)).losses == a.losses  # a disk cache can store the result
     out = M.sample_ddim(a.model, 7, steps=5, seed=0, device="cpu")

@@ -76,10 +76,14 @@ def test_docstrings_with_backslashes_are_raw():
         for node in ast.walk(tree):
             if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            if not (node.body and isinstance(node.body[0], ast.Expr)
-                    and isinstance(node.body[0].value, ast.Constant) and isinstance(node.body[0].value.value, str)):
+            if not (
+                node.body
+                and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
+                and isinstance(node.body[0].value.value, str)
+            ):
                 continue
             literal = ast.get_source_segment(source, node.body[0].value)
             if "\\" in node.body[0].value.value and not literal.lower().startswith("r"):
                 bad.append(f"{module}:{node.body[0].lineno}")
-    assert not bad, f"make these docstrings raw (r\"\"\"), with single backslashes: {bad}"
+    assert not bad, f'make these docstrings raw (r"""), with single backslashes: {bad}'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,9 +27,9 @@ SEEDS = range(6)
 
 # --- the threshold unit is step(w . x + b) with b = -T ----------------------------
 
+
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), d=st.integers(1, 5),
-       T=st.floats(-10, 10, allow_nan=False))
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), d=st.integers(1, 5), T=st.floats(-10, 10, allow_nan=False))
 def test_threshold_unit_equals_bias_form(seed, n, d, T):
     rng = np.random.default_rng(seed)
     X, w = rng.normal(size=(n, d)), rng.normal(size=d)
@@ -47,7 +49,7 @@ def test_larger_threshold_fires_on_a_subset(seed):
     rng = np.random.default_rng(seed)
     X, w = rng.normal(size=(200, 3)), rng.normal(size=3)
     counts = [threshold_unit(X, w, T).sum() for T in np.linspace(-3, 3, 13)]
-    assert all(a >= b for a, b in zip(counts, counts[1:]))
+    assert all(a >= b for a, b in pairwise(counts))
     low, high = threshold_unit(X, w, -0.5), threshold_unit(X, w, 0.5)
     assert np.all(high <= low)
 
@@ -69,6 +71,7 @@ def test_augmented_input_carries_the_bias():
 
 
 # --- learning with and without bias ----------------------------------------------
+
 
 def test_perceptron_step_update_rule():
     w, b = np.zeros(2), 0.0
@@ -131,18 +134,23 @@ def test_separable_data_through_origin_needs_no_bias():
 
 # --- the convergence bound (Novikoff, augmented space) --------------------------
 
+
 @pytest.mark.parametrize("seed", range(10))
 @pytest.mark.parametrize("lr", [1.0, 0.1])
 def test_updates_within_novikoff_bound(seed, lr):
     rng = np.random.default_rng(seed)
-    X, y, w_star, b_star = separable_blobs(int(rng.integers(20, 120)), offset=float(rng.uniform(0, 2)),
-                                           margin=float(rng.uniform(0.05, 0.5)),
-                                           angle=float(rng.uniform(0, 2 * np.pi)), seed=seed)
+    X, y, w_star, b_star = separable_blobs(
+        int(rng.integers(20, 120)),
+        offset=float(rng.uniform(0, 2)),
+        margin=float(rng.uniform(0.05, 0.5)),
+        angle=float(rng.uniform(0, 2 * np.pi)),
+        seed=seed,
+    )
     R, gamma, bound = convergence_bound(X, y, w_star, b_star)
     res = train_perceptron(X, y, bias=True, lr=lr, max_epochs=10_000, seed=seed)
     assert res.converged
     assert res.n_updates <= bound
-    assert R == pytest.approx(np.max(np.linalg.norm(np.c_[X, np.ones(len(X))], axis=1)))
+    assert pytest.approx(np.max(np.linalg.norm(np.c_[X, np.ones(len(X))], axis=1))) == R
     assert bound == pytest.approx((R / gamma) ** 2)
 
 
@@ -170,22 +178,25 @@ X_OK = np.array([[0.0, 1.0], [2.0, 1.0], [1.0, -1.0]])
 Y_OK = np.array([0, 1, 1])
 
 
-@pytest.mark.parametrize("kwargs, exc, name", [
-    (dict(y=np.array([0, 1])), ValueError, "y"),
-    (dict(y=np.array([0, 2, 1])), ValueError, "y"),
-    (dict(y=np.array([-1, 1, 1])), ValueError, "y"),
-    (dict(X=np.array([1.0, 2.0, 3.0])), ValueError, "X"),
-    (dict(X=np.array([[np.nan, 1.0], [2.0, 1.0], [1.0, -1.0]])), ValueError, "X"),
-    (dict(X=[["a", "b"]]), TypeError, "X"),
-    (dict(lr=0.0), ValueError, "lr"),
-    (dict(lr=-1.0), ValueError, "lr"),
-    (dict(lr="1"), TypeError, "lr"),
-    (dict(max_epochs=0), ValueError, "max_epochs"),
-    (dict(max_epochs=2.5), TypeError, "max_epochs"),
-    (dict(max_epochs=True), TypeError, "max_epochs"),
-    (dict(seed=-1), ValueError, "seed"),
-    (dict(bias=1), TypeError, "bias"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, name",
+    [
+        (dict(y=np.array([0, 1])), ValueError, "y"),
+        (dict(y=np.array([0, 2, 1])), ValueError, "y"),
+        (dict(y=np.array([-1, 1, 1])), ValueError, "y"),
+        (dict(X=np.array([1.0, 2.0, 3.0])), ValueError, "X"),
+        (dict(X=np.array([[np.nan, 1.0], [2.0, 1.0], [1.0, -1.0]])), ValueError, "X"),
+        (dict(X=[["a", "b"]]), TypeError, "X"),
+        (dict(lr=0.0), ValueError, "lr"),
+        (dict(lr=-1.0), ValueError, "lr"),
+        (dict(lr="1"), TypeError, "lr"),
+        (dict(max_epochs=0), ValueError, "max_epochs"),
+        (dict(max_epochs=2.5), TypeError, "max_epochs"),
+        (dict(max_epochs=True), TypeError, "max_epochs"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(bias=1), TypeError, "bias"),
+    ],
+)
 def test_train_perceptron_rejects_bad_input(kwargs, exc, name):
     args = dict(X=X_OK, y=Y_OK) | kwargs
     X, y = args.pop("X"), args.pop("y")
@@ -241,4 +252,3 @@ def test_other_functions_reject_bad_input():
         margin(X_OK, Y_OK, np.zeros(2), 0.0)
     with pytest.raises(ValueError, match="X"):
         origin_surrounded(np.ones((3, 3)))
-

@@ -9,8 +9,15 @@ import pytest
 import torch
 
 import dlbook
-from dlbook.checks import (check_bool, check_callable, check_finite_array, check_int, check_positive, check_real,
-                           check_values)
+from dlbook.checks import (
+    check_bool,
+    check_callable,
+    check_finite_array,
+    check_int,
+    check_positive,
+    check_real,
+    check_values,
+)
 from dlbook.seeding import seed_everything, torch_threads
 from dlbook.source import show_source, source_markdown
 
@@ -23,6 +30,7 @@ def test_seed_everything_repeats_every_generator():
     def draw():
         seed_everything(123)
         return np.random.rand(), torch.rand(1).item(), __import__("random").random()
+
     assert draw() == draw()
 
 
@@ -41,21 +49,24 @@ def test_source_markdown_is_the_real_source():
         source_markdown(42)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: check_int("n", 1.5), TypeError, "n must be an int"),
-    (lambda: check_int("n", True), TypeError, "n must be an int"),
-    (lambda: check_int("n", 0, min_value=1), ValueError, "n must be >= 1"),
-    (lambda: check_positive("lr", 0), ValueError, "lr must be a finite number > 0"),
-    (lambda: check_positive("lr", math.nan), ValueError, "lr must be a finite number"),
-    (lambda: check_positive("lr", "1"), TypeError, "lr must be a real number"),
-    (lambda: check_callable("f", 3), TypeError, "f must be callable"),
-    (lambda: check_real("b", math.inf), ValueError, "b must be a finite number"),
-    (lambda: check_real("b", None), TypeError, "b must be a real number"),
-    (lambda: check_bool("bias", 1), TypeError, "bias must be a bool"),
-    (lambda: check_values("xs", []), ValueError, "xs must not be empty"),
-    (lambda: check_finite_array("X", [[1.0, np.nan]]), ValueError, "X must contain only finite"),
-    (lambda: check_finite_array("X", [1.0], ndim=2), ValueError, "X must be 2-D"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: check_int("n", 1.5), TypeError, "n must be an int"),
+        (lambda: check_int("n", True), TypeError, "n must be an int"),
+        (lambda: check_int("n", 0, min_value=1), ValueError, "n must be >= 1"),
+        (lambda: check_positive("lr", 0), ValueError, "lr must be a finite number > 0"),
+        (lambda: check_positive("lr", math.nan), ValueError, "lr must be a finite number"),
+        (lambda: check_positive("lr", "1"), TypeError, "lr must be a real number"),
+        (lambda: check_callable("f", 3), TypeError, "f must be callable"),
+        (lambda: check_real("b", math.inf), ValueError, "b must be a finite number"),
+        (lambda: check_real("b", None), TypeError, "b must be a real number"),
+        (lambda: check_bool("bias", 1), TypeError, "bias must be a bool"),
+        (lambda: check_values("xs", []), ValueError, "xs must not be empty"),
+        (lambda: check_finite_array("X", [[1.0, np.nan]]), ValueError, "X must contain only finite"),
+        (lambda: check_finite_array("X", [1.0], ndim=2), ValueError, "X must be 2-D"),
+    ],
+)
 def test_validators_name_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlbook.corpus import SAMPLE_TEXTS, python_docs_corpus, sample_texts
+from dlbook.display import show_bytes, tokens_html
 from dlbook.tokenization import (
     GPT2_SPLIT_PATTERN,
     GPT4_SPLIT_PATTERN,
@@ -22,7 +23,6 @@ from dlbook.tokenization import (
     train_naive,
     train_trace,
 )
-from dlbook.display import show_bytes, tokens_html
 from dlbook.tokenizer_adapters import gpt2_bytes_to_unicode, hf_vocab_bytes, to_tiktoken, train_hf_byte_level
 
 HYPOTHESIS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -34,8 +34,9 @@ hard_text = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), max_size=100),  # control chars
     st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=100),  # CJK
     st.text(alphabet=st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF), max_size=60),  # emoji
-    st.builds(lambda c, n: c * n, st.sampled_from(["a", " ", "\n", "0", "é", "你", "🙂", "ab", " \n"]),
-              st.integers(0, 3000)),  # very long runs
+    st.builds(
+        lambda c, n: c * n, st.sampled_from(["a", " ", "\n", "0", "é", "你", "🙂", "ab", " \n"]), st.integers(0, 3000)
+    ),  # very long runs
 )
 
 
@@ -180,8 +181,19 @@ def test_no_pre_split_round_trip_on_training_text(corpus, none_tok):
     assert ids == none_tok.encode_chunk(text.encode("utf-8"))
 
 
-@pytest.mark.parametrize("text", ["", "🙂👩‍💻🇫🇷", "你好，世界！", "\x00\x01\x7f\u200b", "a" * 10_000,
-                                  " " * 5_000, "\n" * 3_000, *SAMPLE_TEXTS.values()])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "🙂👩‍💻🇫🇷",
+        "你好，世界！",
+        "\x00\x01\x7f\u200b",
+        "a" * 10_000,
+        " " * 5_000,
+        "\n" * 3_000,
+        *SAMPLE_TEXTS.values(),
+    ],
+)
 def test_decode_inverts_encode_on_hard_cases(gpt4_tok, gpt2_tok, text):
     for tok in (gpt4_tok, gpt2_tok, BPETokenizer(None).train("aaabdaaabac", 259)):
         assert tok.decode(tok.encode(text)) == text
@@ -189,7 +201,7 @@ def test_decode_inverts_encode_on_hard_cases(gpt4_tok, gpt2_tok, text):
 
 def test_decode_invalid_utf8_uses_replacement(gpt4_tok):
     assert gpt4_tok.decode([0xFF]) == "\ufffd"
-    first_byte = "你".encode("utf-8")[0]
+    first_byte = "你".encode()[0]
     assert gpt4_tok.decode([first_byte]) == "\ufffd"
     assert gpt4_tok.decode([]) == ""
 
@@ -288,19 +300,22 @@ def test_save_load_round_trip(tmp_path, gpt4_tok):
     assert BPETokenizer.load(str(tmp_path / "none.bpe")).pattern is None
 
 
-@pytest.mark.parametrize("content, line", [
-    ("", 1),
-    ("not a tokenizer\n", 1),
-    ("dlbook-bpe v1\n", 2),
-    ("dlbook-bpe v1\npattern {oops\n", 2),
-    ("dlbook-bpe v1\npattern 42\n", 2),
-    ('dlbook-bpe v1\npattern "("\n', 2),
-    ("dlbook-bpe v1\npattern null\n97 97\n97\n", 4),
-    ("dlbook-bpe v1\npattern null\n97 x\n", 3),
-    ("dlbook-bpe v1\npattern null\n97 -1\n", 3),
-    ("dlbook-bpe v1\npattern null\n97 256\n", 3),
-    ("dlbook-bpe v1\npattern null\n97 97\n97 97\n", 4),
-])
+@pytest.mark.parametrize(
+    "content, line",
+    [
+        ("", 1),
+        ("not a tokenizer\n", 1),
+        ("dlbook-bpe v1\n", 2),
+        ("dlbook-bpe v1\npattern {oops\n", 2),
+        ("dlbook-bpe v1\npattern 42\n", 2),
+        ('dlbook-bpe v1\npattern "("\n', 2),
+        ("dlbook-bpe v1\npattern null\n97 97\n97\n", 4),
+        ("dlbook-bpe v1\npattern null\n97 x\n", 3),
+        ("dlbook-bpe v1\npattern null\n97 -1\n", 3),
+        ("dlbook-bpe v1\npattern null\n97 256\n", 3),
+        ("dlbook-bpe v1\npattern null\n97 97\n97 97\n", 4),
+    ],
+)
 def test_corrupt_file_names_path_and_line(tmp_path, content, line):
     path = tmp_path / "bad.bpe"
     path.write_text(content, encoding="utf-8")
@@ -318,9 +333,18 @@ def test_binary_file_is_a_value_error(tmp_path):
 # ----------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("vocab_size, error", [(255, ValueError), (0, ValueError), (-3, ValueError),
-                                               (300.0, TypeError), ("300", TypeError), (True, TypeError),
-                                               (None, TypeError)])
+@pytest.mark.parametrize(
+    "vocab_size, error",
+    [
+        (255, ValueError),
+        (0, ValueError),
+        (-3, ValueError),
+        (300.0, TypeError),
+        ("300", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
 def test_bad_vocab_size(vocab_size, error):
     with pytest.raises(error, match="vocab_size"):
         BPETokenizer().train("hello", vocab_size)

@@ -52,8 +52,11 @@ def main() -> int:
     t_ours2, ours2 = best_time(lambda: BPETokenizer(GPT2_SPLIT_PATTERN).train(corpus, VOCAB_SIZE))
     t_hf, hf = best_time(lambda: train_hf_byte_level(corpus, VOCAB_SIZE))
     whole = f"whole corpus ({n_bytes / 1e6:.2f} MB), vocab {VOCAB_SIZE}"
-    rows += [("train: ours, GPT-4 pattern", whole, t_ours4), ("train: ours, GPT-2 pattern", whole, t_ours2),
-             ("train: HF tokenizers (GPT-2 regex)", whole, t_hf)]
+    rows += [
+        ("train: ours, GPT-4 pattern", whole, t_ours4),
+        ("train: ours, GPT-2 pattern", whole, t_ours2),
+        ("train: HF tokenizers (GPT-2 regex)", whole, t_hf),
+    ]
 
     t_ours_edu, _ = best_time(lambda: BPETokenizer(GPT4_SPLIT_PATTERN).train(edu_text, EDU_VOCAB))
     t_edu, _ = best_time(lambda: bpe_train(edu_text, EDU_VOCAB, GPT4_SPLIT_PATTERN, visualise=None), repeat=1)
@@ -76,11 +79,15 @@ def main() -> int:
         print(f"{what:36s} {data:40s} {seconds:8.3f}s")
     print(f"{'encode: ours (cold cache)':36s} {whole:40s} {t_enc:8.3f}s  {n_bytes / t_enc / 1e6:6.2f} MB/s")
     print(f"{'encode: tiktoken, same ranks':36s} {whole:40s} {t_tik:8.3f}s  {n_bytes / t_tik / 1e6:6.2f} MB/s")
-    print(f"compression at vocab {VOCAB_SIZE}, GPT-2 pattern: ours {ours_bpt:.4f} bytes/token, "
-          f"HF {hf_bpt:.4f} bytes/token ({100 * (ours_bpt - hf_bpt) / hf_bpt:+.3f}%)")
+    print(
+        f"compression at vocab {VOCAB_SIZE}, GPT-2 pattern: ours {ours_bpt:.4f} bytes/token, "
+        f"HF {hf_bpt:.4f} bytes/token ({100 * (ours_bpt - hf_bpt) / hf_bpt:+.3f}%)"
+    )
     ok = t_ours4 <= TRAIN_BUDGET_S
-    print(f"budget: training to vocab {VOCAB_SIZE} <= {TRAIN_BUDGET_S:.0f} s: {'OK' if ok else 'OVER BUDGET'}"
-          f" ({t_ours4:.3f} s)")
+    print(
+        f"budget: training to vocab {VOCAB_SIZE} <= {TRAIN_BUDGET_S:.0f} s: {'OK' if ok else 'OVER BUDGET'}"
+        f" ({t_ours4:.3f} s)"
+    )
     return 0 if ok else 1
 
 

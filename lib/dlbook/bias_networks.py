@@ -30,8 +30,9 @@ __all__ = [
 ]
 
 
-def make_mlp(bias: bool, *, in_features: int = 1, hidden: int = 32, depth: int = 2,
-             out_features: int = 1, seed: int = 0) -> nn.Sequential:
+def make_mlp(
+    bias: bool, *, in_features: int = 1, hidden: int = 32, depth: int = 2, out_features: int = 1, seed: int = 0
+) -> nn.Sequential:
     """An MLP of ``depth`` hidden ReLU layers, with or without biases in every layer.
 
     Without biases every layer is ``x -> W x`` and ReLU satisfies
@@ -125,8 +126,18 @@ class Fit1D:
             return self.model(xt).cpu().numpy().ravel()
 
 
-def fit_1d(x: Any, y: Any, *, bias: bool, hidden: int = 32, depth: int = 2, steps: int = 1500,
-           lr: float = 0.01, seed: int = 0, device: str | torch.device = "cpu") -> Fit1D:
+def fit_1d(
+    x: Any,
+    y: Any,
+    *,
+    bias: bool,
+    hidden: int = 32,
+    depth: int = 2,
+    steps: int = 1500,
+    lr: float = 0.01,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> Fit1D:
     """Fit ``y ~ f(x)`` with :func:`make_mlp` by full-batch Adam on the mean squared error.
 
     Small and seeded: the same arguments give the same losses on the same device.
@@ -170,8 +181,7 @@ def _check_gap_args(x: Any, bias: Any, out_features: Any, seed: Any) -> tuple[np
     return _check_batch(x), bias_np, out, check_seed("seed", seed)
 
 
-def bias_before_batchnorm_gap(x: Any, bias: Any, *, out_features: int | None = None,
-                              seed: int = 0) -> float:
+def bias_before_batchnorm_gap(x: Any, bias: Any, *, out_features: int | None = None, seed: int = 0) -> float:
     """``max |BN(W x + bias) - BN(W x)|`` with BatchNorm in training mode.
 
     In training mode BatchNorm subtracts the batch mean of each feature, and

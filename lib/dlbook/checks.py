@@ -130,8 +130,9 @@ def check_instance(name: str, value: Any, cls: type | tuple[type, ...]) -> Any:
     return value
 
 
-def check_tensor(name: str, value: Any, *, ndim: int | None = None, like: Any = None,
-                 like_name: str = "", min_rows: int = 1) -> torch.Tensor:
+def check_tensor(
+    name: str, value: Any, *, ndim: int | None = None, like: Any = None, like_name: str = "", min_rows: int = 1
+) -> torch.Tensor:
     """Return ``value`` if it is a finite floating-point tensor.
 
     ``ndim`` fixes the number of dimensions; ``like`` (a tensor named ``like_name``)

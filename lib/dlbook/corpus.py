@@ -16,12 +16,7 @@ SAMPLE_TEXTS: dict[str, str] = {
         "Hello World! The model reads text as a sequence of tokens and predicts "
         "the next one. Common words such as the, and, of cost a single token."
     ),
-    "Python code": (
-        "def fib(n: int) -> int:\n"
-        "    if n < 2:\n"
-        "        return n\n"
-        "    return fib(n - 1) + fib(n - 2)\n"
-    ),
+    "Python code": ("def fib(n: int) -> int:\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n"),
     "Chinese": "你好，世界！语言模型把文字切成词元，然后预测下一个词元。",
     "Emoji": "Tokens 🙂 are bytes 🚀🚀 underneath 👩‍💻 — even flags 🇫🇷 and hearts ❤️.",
     "Numbers": "In 2024 the price rose from 1234.56 to 98765.43, a 12.5% jump; pi = 3.14159265.",

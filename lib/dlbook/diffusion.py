@@ -25,12 +25,25 @@ from typing import Any
 
 import torch
 
-from dlbook.checks import (check_choice, check_fraction, check_int, check_positive, check_real, check_schedule,
-                           check_tensor)
+from dlbook.checks import (
+    check_choice,
+    check_fraction,
+    check_int,
+    check_positive,
+    check_real,
+    check_schedule,
+    check_tensor,
+)
 
 __all__ = [
-    "linear_beta_schedule", "alpha_bars", "q_sample", "timestep_subsequence", "ddpm_step", "ddim_step",
-    "VPSDE", "score_from_eps",
+    "linear_beta_schedule",
+    "alpha_bars",
+    "q_sample",
+    "timestep_subsequence",
+    "ddpm_step",
+    "ddim_step",
+    "VPSDE",
+    "score_from_eps",
 ]
 
 # ----------------------------------------------------------------------------- guards
@@ -57,16 +70,18 @@ def _check_t(t: Any, T: int, n: int | None = None) -> Any:
     return t
 
 
-def _check_q_sample(x0: Any, t: Any, alpha_bar: Any,
-                    noise: Any) -> tuple[torch.Tensor, Any, torch.Tensor, torch.Tensor]:
+def _check_q_sample(
+    x0: Any, t: Any, alpha_bar: Any, noise: Any
+) -> tuple[torch.Tensor, Any, torch.Tensor, torch.Tensor]:
     x0 = check_tensor("x0", x0)
     noise = check_tensor("noise", noise, like=x0, like_name="x0")
     alpha_bar = check_schedule("alpha_bar", alpha_bar)
     return x0, _check_t(t, alpha_bar.numel(), x0.shape[0]), alpha_bar, noise
 
 
-def _check_ddpm_step(x_t: Any, eps: Any, t: Any, betas: Any, noise: Any) -> tuple[torch.Tensor, torch.Tensor, int,
-                                                                                 torch.Tensor, Any]:
+def _check_ddpm_step(
+    x_t: Any, eps: Any, t: Any, betas: Any, noise: Any
+) -> tuple[torch.Tensor, torch.Tensor, int, torch.Tensor, Any]:
     x_t = check_tensor("x_t", x_t)
     eps = check_tensor("eps", eps, like=x_t, like_name="x_t")
     betas = check_schedule("betas", betas)
@@ -80,8 +95,9 @@ def _check_ddpm_step(x_t: Any, eps: Any, t: Any, betas: Any, noise: Any) -> tupl
     return x_t, eps, t, betas, noise
 
 
-def _check_ddim_step(x_t: Any, eps: Any, alpha_bar_t: Any, alpha_bar_prev: Any, eta: Any,
-                     noise: Any) -> tuple[torch.Tensor, torch.Tensor, float, float, float, Any]:
+def _check_ddim_step(
+    x_t: Any, eps: Any, alpha_bar_t: Any, alpha_bar_prev: Any, eta: Any, noise: Any
+) -> tuple[torch.Tensor, torch.Tensor, float, float, float, Any]:
     x_t = check_tensor("x_t", x_t)
     eps = check_tensor("eps", eps, like=x_t, like_name="x_t")
     ab_t, ab_prev = check_fraction("alpha_bar_t", alpha_bar_t), check_fraction("alpha_bar_prev", alpha_bar_prev)
@@ -92,8 +108,9 @@ def _check_ddim_step(x_t: Any, eps: Any, alpha_bar_t: Any, alpha_bar_prev: Any, 
         if ab_t >= 1:
             raise ValueError("alpha_bar_t must be < 1 when eta > 0 (a noisy point to denoise)")
         if ab_prev < ab_t:
-            raise ValueError(f"alpha_bar_prev must be >= alpha_bar_t when eta > 0 (a denoising step), "
-                             f"got {ab_prev} < {ab_t}")
+            raise ValueError(
+                f"alpha_bar_prev must be >= alpha_bar_t when eta > 0 (a denoising step), got {ab_prev} < {ab_t}"
+            )
         if noise is None:
             raise ValueError("noise must be given when eta > 0 (the step is stochastic)")
     if noise is not None:
@@ -102,6 +119,7 @@ def _check_ddim_step(x_t: Any, eps: Any, alpha_bar_t: Any, alpha_bar_prev: Any, 
 
 
 # ----------------------------------------------------------------------------- schedules
+
 
 def linear_beta_schedule(T: int = 1000, *, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
     r"""DDPM's schedule: $\beta_t$ evenly spaced from ``beta_start`` to ``beta_end``.
@@ -160,8 +178,10 @@ def timestep_subsequence(T: int, steps: int, *, spacing: str = "uniform") -> lis
 
 # ----------------------------------------------------------------------------- one reverse step
 
-def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, betas: torch.Tensor, *,
-              noise: torch.Tensor | None = None) -> torch.Tensor:
+
+def ddpm_step(
+    x_t: torch.Tensor, eps: torch.Tensor, t: int, betas: torch.Tensor, *, noise: torch.Tensor | None = None
+) -> torch.Tensor:
     r"""One ancestral DDPM step $x_t \to x_{t-1}$ (Ho et al. 2020, Algorithm 2).
 
     $$x_{t-1} = \frac{1}{\sqrt{\alpha_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\,\epsilon\Big)
@@ -182,8 +202,15 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, betas: torch.Tensor,
     return mean + math.sqrt(posterior_var) * noise
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar_t: float, alpha_bar_prev: float, *,
-              eta: float = 0.0, noise: torch.Tensor | None = None) -> torch.Tensor:
+def ddim_step(
+    x_t: torch.Tensor,
+    eps: torch.Tensor,
+    alpha_bar_t: float,
+    alpha_bar_prev: float,
+    *,
+    eta: float = 0.0,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
     r"""One DDIM step from $\bar\alpha_t$ to $\bar\alpha_{prev}$ (Song et al. 2021, Eq. 12).
 
     $$x_{prev} = \sqrt{\bar\alpha_{prev}}\,\hat x_0
@@ -209,6 +236,7 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar_t: float, alpha_ba
 
 
 # ----------------------------------------------------------------------------- continuous time
+
 
 def _check_tau(tau: Any) -> float:
     tau = check_real("tau", tau)

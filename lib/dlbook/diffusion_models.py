@@ -15,19 +15,48 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import torch
 from torch import nn
 
-from dlbook.checks import (check_bool, check_callable, check_choice, check_device, check_fraction, check_instance,
-                           check_int, check_positive, check_returned, check_schedule, check_seed, check_tensor)
-from dlbook.diffusion import (VPSDE, alpha_bars, ddim_step, ddpm_step, linear_beta_schedule, q_sample,
-                              timestep_subsequence)
+from dlbook.checks import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_device,
+    check_fraction,
+    check_instance,
+    check_int,
+    check_positive,
+    check_returned,
+    check_schedule,
+    check_seed,
+    check_tensor,
+)
+from dlbook.diffusion import (
+    VPSDE,
+    alpha_bars,
+    ddim_step,
+    ddpm_step,
+    linear_beta_schedule,
+    q_sample,
+    timestep_subsequence,
+)
 from dlbook.ode import Recorder, Solution, euler_step, heun_step, time_grid
 
-__all__ = ["sinusoidal_embedding", "EpsMLP", "TrainResult", "train_eps_model", "sample_ddpm", "sample_ddim",
-           "ddim_invert", "sample_reverse_sde", "sample_pf_ode"]
+__all__ = [
+    "sinusoidal_embedding",
+    "EpsMLP",
+    "TrainResult",
+    "train_eps_model",
+    "sample_ddpm",
+    "sample_ddim",
+    "ddim_invert",
+    "sample_reverse_sde",
+    "sample_pf_ode",
+]
 
 #: A noise predictor: ``model(x, tau) -> eps``, ``x`` of shape (n, d), ``tau`` of shape (n,).
 Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -94,17 +123,33 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
 
 
-def _check_training(data: Any, steps: Any, batch_size: Any, lr: Any, seed: Any, T: Any,
-                    device: Any) -> tuple[torch.Tensor, int, int, float, int, int, torch.device]:
+def _check_training(
+    data: Any, steps: Any, batch_size: Any, lr: Any, seed: Any, T: Any, device: Any
+) -> tuple[torch.Tensor, int, int, float, int, int, torch.device]:
     data = check_tensor("data", data, ndim=2)
-    return (data, check_int("steps", steps, min_value=1), check_int("batch_size", batch_size, min_value=1),
-            check_positive("lr", lr), check_seed("seed", seed), check_int("T", T, min_value=1),
-            check_device("device", device))
+    return (
+        data,
+        check_int("steps", steps, min_value=1),
+        check_int("batch_size", batch_size, min_value=1),
+        check_positive("lr", lr),
+        check_seed("seed", seed),
+        check_int("T", T, min_value=1),
+        check_device("device", device),
+    )
 
 
-def train_eps_model(data: torch.Tensor, *, steps: int = 3000, batch_size: int = 256, lr: float = 2e-3,
-                    seed: int = 0, T: int = 1000, hidden: int = 128, depth: int = 3,
-                    device: torch.device | str = "cpu") -> TrainResult:
+def train_eps_model(
+    data: torch.Tensor,
+    *,
+    steps: int = 3000,
+    batch_size: int = 256,
+    lr: float = 2e-3,
+    seed: int = 0,
+    T: int = 1000,
+    hidden: int = 128,
+    depth: int = 3,
+    device: torch.device | str = "cpu",
+) -> TrainResult:
     r"""Fit $\epsilon_\theta$ by DDPM's simple loss $\lVert\epsilon - \epsilon_\theta(x_t, \tau)\rVert^2$.
 
     Each Adam step draws a batch of ``data`` rows, a 0-based step
@@ -143,6 +188,7 @@ def train_eps_model(data: torch.Tensor, *, steps: int = 3000, batch_size: int = 
 
 # ----------------------------------------------------------------------------- samplers
 
+
 def _resolve_device(model: Any, like: torch.Tensor | None, device: Any) -> torch.device:
     """Explicit ``device``, else the model's (a module with parameters), else ``like``'s, else the CPU."""
     if device is not None:
@@ -153,8 +199,9 @@ def _resolve_device(model: Any, like: torch.Tensor | None, device: Any) -> torch
     return like.device if like is not None else torch.device("cpu")
 
 
-def _start(model: Any, n: Any, dim: Any, seed: Any, x_T: Any, device: Any,
-           record: Any) -> tuple[torch.Tensor, torch.Generator, bool]:
+def _start(
+    model: Any, n: Any, dim: Any, seed: Any, x_T: Any, device: Any, record: Any
+) -> tuple[torch.Tensor, torch.Generator, bool]:
     """Validate a sampler's common arguments; the starting noise and the sampler's generator."""
     check_callable("model", model)
     seed = check_seed("seed", seed)
@@ -180,9 +227,17 @@ def _eps(model: Model, x: torch.Tensor, tau: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def sample_ddpm(model: Model, n: int = 1000, *, betas: torch.Tensor | None = None, seed: int = 0,
-                x_T: torch.Tensor | None = None, dim: int = 2, return_trajectory: bool = False,
-                device: torch.device | str | None = None) -> Solution:
+def sample_ddpm(
+    model: Model,
+    n: int = 1000,
+    *,
+    betas: torch.Tensor | None = None,
+    seed: int = 0,
+    x_T: torch.Tensor | None = None,
+    dim: int = 2,
+    return_trajectory: bool = False,
+    device: torch.device | str | None = None,
+) -> Solution:
     """Ancestral sampling: all ``T`` steps of :func:`~dlbook.diffusion.ddpm_step`, one network call each.
 
     The reverse process is Markov, so no step can be skipped: ``nfe == T``.
@@ -201,10 +256,20 @@ def sample_ddpm(model: Model, n: int = 1000, *, betas: torch.Tensor | None = Non
 
 
 @torch.no_grad()
-def sample_ddim(model: Model, n: int = 1000, *, steps: int = 50, eta: float = 0.0, spacing: str = "uniform",
-                betas: torch.Tensor | None = None, seed: int = 0, x_T: torch.Tensor | None = None,
-                dim: int = 2, return_trajectory: bool = False,
-                device: torch.device | str | None = None) -> Solution:
+def sample_ddim(
+    model: Model,
+    n: int = 1000,
+    *,
+    steps: int = 50,
+    eta: float = 0.0,
+    spacing: str = "uniform",
+    betas: torch.Tensor | None = None,
+    seed: int = 0,
+    x_T: torch.Tensor | None = None,
+    dim: int = 2,
+    return_trajectory: bool = False,
+    device: torch.device | str | None = None,
+) -> Solution:
     r"""DDIM on a sub-sequence of ``steps`` of the ``T`` training steps.
 
     Visits :func:`~dlbook.diffusion.timestep_subsequence` (``spacing`` ``"uniform"`` or
@@ -231,9 +296,16 @@ def sample_ddim(model: Model, n: int = 1000, *, steps: int = 50, eta: float = 0.
 
 
 @torch.no_grad()
-def ddim_invert(model: Model, x0: torch.Tensor, *, steps: int = 50, spacing: str = "uniform",
-                betas: torch.Tensor | None = None,
-                return_trajectory: bool = False, device: torch.device | str | None = None) -> Solution:
+def ddim_invert(
+    model: Model,
+    x0: torch.Tensor,
+    *,
+    steps: int = 50,
+    spacing: str = "uniform",
+    betas: torch.Tensor | None = None,
+    return_trajectory: bool = False,
+    device: torch.device | str | None = None,
+) -> Solution:
     r"""Encode data to noise by running the deterministic DDIM update backwards.
 
     Walks the same sub-sequence as :func:`sample_ddim` upwards; each step
@@ -270,9 +342,19 @@ def _check_sde(sde: Any, t_end: Any) -> tuple[VPSDE, float]:
 
 
 @torch.no_grad()
-def sample_reverse_sde(model: Model, n: int = 1000, *, steps: int = 1000, sde: VPSDE | None = None,
-                       t_end: float = 1e-3, seed: int = 0, x_T: torch.Tensor | None = None, dim: int = 2,
-                       return_trajectory: bool = False, device: torch.device | str | None = None) -> Solution:
+def sample_reverse_sde(
+    model: Model,
+    n: int = 1000,
+    *,
+    steps: int = 1000,
+    sde: VPSDE | None = None,
+    t_end: float = 1e-3,
+    seed: int = 0,
+    x_T: torch.Tensor | None = None,
+    dim: int = 2,
+    return_trajectory: bool = False,
+    device: torch.device | str | None = None,
+) -> Solution:
     r"""Euler–Maruyama on the reverse-time VP-SDE, from $\tau = 1$ down to ``t_end``.
 
     With step $h$: $x \leftarrow x - h\,[f - g^2\nabla\log p_\tau](x) + g\sqrt{h}\,z$
@@ -293,10 +375,20 @@ def sample_reverse_sde(model: Model, n: int = 1000, *, steps: int = 1000, sde: V
 
 
 @torch.no_grad()
-def sample_pf_ode(model: Model, n: int = 1000, *, steps: int = 100, method: str = "euler",
-                  sde: VPSDE | None = None, t_end: float = 1e-3, seed: int = 0,
-                  x_T: torch.Tensor | None = None, dim: int = 2, return_trajectory: bool = False,
-                  device: torch.device | str | None = None) -> Solution:
+def sample_pf_ode(
+    model: Model,
+    n: int = 1000,
+    *,
+    steps: int = 100,
+    method: str = "euler",
+    sde: VPSDE | None = None,
+    t_end: float = 1e-3,
+    seed: int = 0,
+    x_T: torch.Tensor | None = None,
+    dim: int = 2,
+    return_trajectory: bool = False,
+    device: torch.device | str | None = None,
+) -> Solution:
     r"""Integrate the probability-flow ODE from $\tau = 1$ down to ``t_end``.
 
     ``method``: ``"euler"`` (1 call per step), ``"heun"`` (Euler predictor plus
@@ -313,7 +405,7 @@ def sample_pf_ode(model: Model, n: int = 1000, *, steps: int = 100, method: str 
         return sde.pf_ode_drift(x, tau, _eps(model, x, tau))
 
     rec = Recorder(x, grid[0], on=record)
-    for tau, tau_next in zip(grid, grid[1:]):
+    for tau, tau_next in pairwise(grid):
         if method == "ddim":
             x = ddim_step(x, _eps(model, x, tau), sde.alpha_bar(tau), sde.alpha_bar(tau_next), eta=0.0)
         else:

@@ -43,8 +43,12 @@ def tokens_html(pieces: Sequence[bytes], *, title: str | None = None) -> str:
         except UnicodeDecodeError:
             label = show_bytes(piece)
         color = TOKEN_COLORS[k % len(TOKEN_COLORS)]
-        spans.append(f'<span style="background:{color};padding:1px 2px;margin:1px;border-radius:3px;'
-                     f'display:inline-block" title="{k}">{html.escape(label)}</span>')
+        spans.append(
+            f'<span style="background:{color};padding:1px 2px;margin:1px;border-radius:3px;'
+            f'display:inline-block" title="{k}">{html.escape(label)}</span>'
+        )
     head = f'<div style="font-weight:bold;margin-bottom:4px">{html.escape(title)}</div>' if title else ""
-    return (f'<div style="font-family:monospace;font-size:13px;line-height:1.9;max-width:640px">'
-            f'{head}{"".join(spans)}</div>')
+    return (
+        f'<div style="font-family:monospace;font-size:13px;line-height:1.9;max-width:640px">'
+        f"{head}{''.join(spans)}</div>"
+    )

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import torch
 
-from dlbook.checks import (check_bool, check_callable, check_choice, check_int, check_real, check_returned,
-                           check_tensor, check_values)
+from dlbook.checks import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_real,
+    check_returned,
+    check_tensor,
+    check_values,
+)
 
 __all__ = ["Drift", "Solution", "Recorder", "time_grid", "euler_step", "heun_step", "integrate"]
 
@@ -103,8 +112,9 @@ def heun_step(drift: Drift, x: torch.Tensor, t: float, t_next: float) -> torch.T
 _STEPS = {"euler": (euler_step, 1), "heun": (heun_step, 2)}
 
 
-def integrate(drift: Drift, x: torch.Tensor, times: Sequence[float], *, method: str = "euler",
-              record: bool = False) -> Solution:
+def integrate(
+    drift: Drift, x: torch.Tensor, times: Sequence[float], *, method: str = "euler", record: bool = False
+) -> Solution:
     """Integrate ``dx/dt = drift(x, t)`` from ``times[0]`` through every time of the grid ``times``.
 
     ``method`` is ``"euler"`` or ``"heun"``; ``record`` keeps every point visited.
@@ -116,7 +126,7 @@ def integrate(drift: Drift, x: torch.Tensor, times: Sequence[float], *, method: 
         raise ValueError(f"times must hold at least 2 times, got {len(times)}")
     step, calls = _STEPS[check_choice("method", method, tuple(_STEPS))]
     rec = Recorder(x, times[0], on=check_bool("record", record))
-    for t, t_next in zip(times, times[1:]):
+    for t, t_next in pairwise(times):
         x = step(drift, x, t, t_next)
         rec.add(x, t_next)
     return rec.solution(x, calls * (len(times) - 1))

@@ -41,6 +41,7 @@ __all__ = [
 # validation helpers for this lesson (the shared ones live in dlbook.checks)
 # ---------------------------------------------------------------------------
 
+
 def _check_X(X: Any, name: str = "X") -> np.ndarray:
     X = check_finite_array(name, X, ndim=2)
     if X.shape[0] == 0 or X.shape[1] == 0:
@@ -51,8 +52,7 @@ def _check_X(X: Any, name: str = "X") -> np.ndarray:
 def _check_w(w: Any, n_features: int, name: str = "w") -> np.ndarray:
     w = check_finite_array(name, w, ndim=1)
     if w.shape[0] != n_features:
-        raise ValueError(f"{name} must have length {n_features} (the number of columns of X), "
-                         f"got length {w.shape[0]}")
+        raise ValueError(f"{name} must have length {n_features} (the number of columns of X), got length {w.shape[0]}")
     return w
 
 
@@ -75,6 +75,7 @@ def _check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray:
 # ---------------------------------------------------------------------------
 # the threshold unit and the perceptron
 # ---------------------------------------------------------------------------
+
 
 def threshold_unit(X: Any, w: Any, T: float) -> np.ndarray:
     """McCulloch-Pitts threshold unit: ``1`` where ``X @ w >= T``, else ``0``.
@@ -132,8 +133,9 @@ def _check_step_args(w: Any, b: Any, x: Any, y: Any, lr: Any, bias: Any) -> None
     if not isinstance(w, np.ndarray) or w.ndim != 1 or w.dtype.kind not in "fiu":
         raise TypeError(f"w must be a 1-D numeric NumPy array, got {type(w).__name__} {getattr(w, 'dtype', '')}")
     if not isinstance(x, np.ndarray) or x.shape != w.shape or x.dtype.kind not in "fiu":
-        raise ValueError(f"x must be a numeric NumPy array of shape {w.shape} like w, "
-                         f"got {getattr(x, 'shape', type(x))}")
+        raise ValueError(
+            f"x must be a numeric NumPy array of shape {w.shape} like w, got {getattr(x, 'shape', type(x))}"
+        )
     if w.size == 0 or not (np.isfinite(w).all() and np.isfinite(x).all()):
         raise ValueError("w and x must be non-empty and finite (no NaN or inf)")
     if isinstance(y, bool) or y not in (0, 1):
@@ -143,8 +145,9 @@ def _check_step_args(w: Any, b: Any, x: Any, y: Any, lr: Any, bias: Any) -> None
     check_bool("bias", bias)
 
 
-def perceptron_step(w: np.ndarray, b: float, x: np.ndarray, y: int, *, lr: float,
-                    bias: bool) -> tuple[np.ndarray, float, bool]:
+def perceptron_step(
+    w: np.ndarray, b: float, x: np.ndarray, y: int, *, lr: float, bias: bool
+) -> tuple[np.ndarray, float, bool]:
     """One perceptron step on sample ``(x, y)``: predict, and on a mistake move.
 
     ``y_hat = step(w . x + b)``; the update is ``w += lr (y - y_hat) x`` and
@@ -163,8 +166,9 @@ def perceptron_step(w: np.ndarray, b: float, x: np.ndarray, y: int, *, lr: float
     return w, b, True
 
 
-def train_perceptron(X: Any, y: Any, *, bias: bool = True, lr: float = 1.0,
-                     max_epochs: int = 100, seed: int = 0) -> PerceptronResult:
+def train_perceptron(
+    X: Any, y: Any, *, bias: bool = True, lr: float = 1.0, max_epochs: int = 100, seed: int = 0
+) -> PerceptronResult:
     """Rosenblatt's perceptron rule, from zero weights, labels ``y`` in ``{0, 1}``.
 
     Each epoch visits the samples in a fresh random order drawn from
@@ -196,13 +200,14 @@ def train_perceptron(X: Any, y: Any, *, bias: bool = True, lr: float = 1.0,
         if mistakes == 0:
             converged = True
             break
-    return PerceptronResult(w=w, b=float(b), n_updates=int(sum(history)), converged=converged,
-                            history=history, snapshots=snapshots)
+    return PerceptronResult(
+        w=w, b=float(b), n_updates=int(sum(history)), converged=converged, history=history, snapshots=snapshots
+    )
 
 
-def separable_blobs(n: int = 100, *, offset: float = 1.5, margin: float = 0.3,
-                    angle: float = 0.6, extent: float = 3.0,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def separable_blobs(
+    n: int = 100, *, offset: float = 1.5, margin: float = 0.3, angle: float = 0.6, extent: float = 3.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """2-D data separated by a line that misses the origin, with a guaranteed margin.
 
     The true separator is ``w* . x + b* = 0`` with ``w* = (cos angle, sin angle)``
@@ -218,8 +223,10 @@ def separable_blobs(n: int = 100, *, offset: float = 1.5, margin: float = 0.3,
     extent = check_positive("extent", extent)
     seed = check_seed("seed", seed)
     if offset + margin >= extent or offset - margin <= -extent:
-        raise ValueError(f"offset +/- margin must lie inside the square of half-width extent={extent}, "
-                         f"got offset={offset}, margin={margin}")
+        raise ValueError(
+            f"offset +/- margin must lie inside the square of half-width extent={extent}, "
+            f"got offset={offset}, margin={margin}"
+        )
 
     rng = np.random.default_rng(seed)
     w_star = np.array([math.cos(angle), math.sin(angle)])
@@ -271,8 +278,7 @@ def convergence_bound(X: Any, y: Any, w_star: Any, b_star: float) -> tuple[float
         raise ValueError("w_star and b_star must not both be zero")
     gamma = margin(X, y, w_star, b_star)
     if gamma <= 0:
-        raise ValueError("w_star, b_star must separate the data with a positive margin, "
-                         f"got gamma={gamma:.3g}")
+        raise ValueError(f"w_star, b_star must separate the data with a positive margin, got gamma={gamma:.3g}")
     R = float(np.max(np.linalg.norm(augment(X), axis=1)))
     return R, gamma, (R / gamma) ** 2
 

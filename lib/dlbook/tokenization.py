@@ -27,6 +27,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,7 @@ def _check_ids(name: str, ids: Any) -> list[int]:
         raise TypeError(f"{name} must be a sequence of int ids, got {type(ids).__name__}")
     if not all(type(i) is int and i >= 0 for i in ids):
         bad = next(i for i in ids if type(i) is not int or i < 0)
-        raise (TypeError if type(bad) is not int else ValueError)(
-            f"{name} must hold non-negative int ids, got {bad!r}")
+        raise (TypeError if type(bad) is not int else ValueError)(f"{name} must hold non-negative int ids, got {bad!r}")
     return ids
 
 
@@ -132,7 +132,7 @@ def pair_counts(ids: Sequence[int], *, counts: dict[Pair, int] | None = None, we
     ``counts`` (updated in place and returned) accumulates over several sequences.
     """
     ids, counts, weight = _check_pair_counts(ids, counts, weight)
-    for pair in zip(ids, ids[1:]):
+    for pair in pairwise(ids):
         counts[pair] = counts.get(pair, 0) + weight
     return counts
 
@@ -176,7 +176,7 @@ def train_naive(text: str, vocab_size: int, *, pattern: str | None = GPT4_SPLIT_
     merges: dict[Pair, int] = {}
     for new_id in range(256, vocab_size):
         counts: dict[Pair, int] = {}
-        for word, freq in zip(words, freqs):
+        for word, freq in zip(words, freqs, strict=True):
             pair_counts(word, counts=counts, weight=freq)
         if not counts:
             break
@@ -210,15 +210,17 @@ def train_trace(text: str, vocab_size: int, *, pattern: str | None = None) -> li
     return steps
 
 
-def _check_linked(pair: Any, new_id: Any, tok: Any, nxt: Any, prv: Any, freq: Any, counts: Any,
-                  where: Any) -> tuple[Pair, int]:
+def _check_linked(
+    pair: Any, new_id: Any, tok: Any, nxt: Any, prv: Any, freq: Any, counts: Any, where: Any
+) -> tuple[Pair, int]:
     """O(1) checks (this runs once per merge inside training): types and equal lengths."""
     for name, value in (("tok", tok), ("nxt", nxt), ("prv", prv), ("freq", freq)):
         if not isinstance(value, list):
             raise TypeError(f"{name} must be a list of ints, got {type(value).__name__}")
     if not len(tok) == len(nxt) == len(prv) == len(freq):
-        raise ValueError(f"tok, nxt, prv and freq must have equal lengths, got "
-                         f"{len(tok)}, {len(nxt)}, {len(prv)}, {len(freq)}")
+        raise ValueError(
+            f"tok, nxt, prv and freq must have equal lengths, got {len(tok)}, {len(nxt)}, {len(prv)}, {len(freq)}"
+        )
     if not isinstance(counts, dict):
         raise TypeError(f"counts must be a dict {{(a, b): count}}, got {type(counts).__name__}")
     if not isinstance(where, defaultdict) or where.default_factory is not set:
@@ -226,8 +228,17 @@ def _check_linked(pair: Any, new_id: Any, tok: Any, nxt: Any, prv: Any, freq: An
     return _check_pair("pair", pair), _check_id("new_id", new_id)
 
 
-def merge_in_place(pair: Pair, new_id: int, *, tok: list[int], nxt: list[int], prv: list[int], freq: list[int],
-                   counts: dict[Pair, int], where: defaultdict[Pair, set[int]]) -> set[Pair]:
+def merge_in_place(
+    pair: Pair,
+    new_id: int,
+    *,
+    tok: list[int],
+    nxt: list[int],
+    prv: list[int],
+    freq: list[int],
+    counts: dict[Pair, int],
+    where: defaultdict[Pair, set[int]],
+) -> set[Pair]:
     """Apply one merge in place on the linked lists, updating only the neighbours' counts.
 
     ``tok[p]`` is the id at position ``p`` (``-1`` once merged away), ``nxt``/``prv``
@@ -312,8 +323,7 @@ def train_merges(text: str, vocab_size: int, *, pattern: str | None = GPT4_SPLIT
         if pair is None:
             break
         merges[pair] = new_id
-        for changed in merge_in_place(pair, new_id, tok=tok, nxt=nxt, prv=prv, freq=freq, counts=counts,
-                                      where=where):
+        for changed in merge_in_place(pair, new_id, tok=tok, nxt=nxt, prv=prv, freq=freq, counts=counts, where=where):
             c = counts.get(changed, 0)
             if c > 0:
                 heapq.heappush(heap, (-c, *changed))
@@ -341,8 +351,11 @@ def _check_merges(merges: Any) -> dict[Pair, int]:
             raise ValueError(f"merges must assign ids 256, 257, ... in order, got {new_id} at position {k}")
         if isinstance(new_id, bool) or not isinstance(new_id, int):
             raise TypeError(f"merges must map pairs to int ids, got {new_id!r}")
-        if not (isinstance(pair, tuple) and len(pair) == 2
-                and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < new_id for i in pair)):
+        if not (
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < new_id for i in pair)
+        ):
             raise ValueError(f"merges must map pairs of earlier ids to the new id, got {pair!r} -> {new_id}")
     return dict(items)
 
@@ -410,7 +423,7 @@ class BPETokenizer:
         ids = list(check_bytes("data", data))
         merges = self.merges
         while len(ids) >= 2:
-            pair = min(zip(ids, ids[1:]), key=lambda p: merges.get(p, math.inf))
+            pair = min(pairwise(ids), key=lambda p: merges.get(p, math.inf))
             new_id = merges.get(pair)
             if new_id is None:
                 break
@@ -445,8 +458,9 @@ class BPETokenizer:
             new_id, pair = heapq.heappop(heap)
             if counts.get(pair, 0) <= 0:
                 continue  # no longer present (or already merged)
-            for changed in merge_in_place(pair, new_id, tok=tok, nxt=nxt, prv=prv, freq=freq, counts=counts,
-                                          where=where):
+            for changed in merge_in_place(
+                pair, new_id, tok=tok, nxt=nxt, prv=prv, freq=freq, counts=counts, where=where
+            ):
                 if counts.get(changed, 0) > 0 and changed in merges and merges[changed] > new_id:
                     heapq.heappush(heap, (merges[changed], changed))
         return [t for t in tok if t >= 0]
@@ -526,7 +540,7 @@ class BPETokenizer:
         if len(lines) < 2 or not lines[1].startswith("pattern "):
             raise bad(2, "expected 'pattern <JSON string or null>'")
         try:
-            pattern = json.loads(lines[1][len("pattern "):])
+            pattern = json.loads(lines[1][len("pattern ") :])
         except json.JSONDecodeError as exc:
             raise bad(2, f"the pattern is not valid JSON ({exc})") from exc
         if pattern is not None and not isinstance(pattern, str):
@@ -553,9 +567,17 @@ class BPETokenizer:
         return tokenizer
 
     def __repr__(self) -> str:
-        kind = "no pre-split" if self.pattern is None else (
-            "GPT-2 pattern" if self.pattern == GPT2_SPLIT_PATTERN else
-            "GPT-4 pattern" if self.pattern == GPT4_SPLIT_PATTERN else "custom pattern")
+        kind = (
+            "no pre-split"
+            if self.pattern is None
+            else (
+                "GPT-2 pattern"
+                if self.pattern == GPT2_SPLIT_PATTERN
+                else "GPT-4 pattern"
+                if self.pattern == GPT4_SPLIT_PATTERN
+                else "custom pattern"
+            )
+        )
         return f"BPETokenizer(vocab_size={self.vocab_size}, {kind})"
 
 

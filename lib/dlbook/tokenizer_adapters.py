@@ -42,8 +42,9 @@ def train_hf_byte_level(text: str, vocab_size: int) -> Any:
     vocab_size = check_int("vocab_size", vocab_size, min_value=256)
     hf = Tokenizer(models.BPE())
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
     hf.train_from_iterator([text], trainer=trainer)
     return hf
 
@@ -73,6 +74,7 @@ def hf_vocab_bytes(hf_tokenizer: Any) -> dict[int, bytes]:
     decoder = {c: b for b, c in gpt2_bytes_to_unicode().items()}
     vocab = hf_tokenizer.get_vocab()
     if not all(c in decoder for token in vocab for c in token):
-        raise ValueError("hf_tokenizer must be a byte-level BPE (GPT-2 byte alphabet), "
-                         "got tokens outside that alphabet")
+        raise ValueError(
+            "hf_tokenizer must be a byte-level BPE (GPT-2 byte alphabet), got tokens outside that alphabet"
+        )
     return {i: bytes(decoder[c] for c in token) for token, i in vocab.items()}

@@ -11,12 +11,15 @@ every change, with continuous controls. It needs a running kernel: use it as an
 extra for readers who run the notebook, in a cell tagged ``remove-output``.
 
 A frame is whatever a plotting function returns: a matplotlib ``Figure``
-(rendered to a small palette PNG, then closed) or an HTML string.
+(rendered by ``dlbook.plotting.figure_html`` to a sharp palette PNG with alt
+text, then closed) or an HTML string. A figure frame's alt text says what it
+shows: by default the figure's own titles and labels, then the slider values
+("<title>: <description> = <value>"); ``alt=`` replaces the first part with a
+string, or the whole text with a function of the frame's parameters.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,61 +27,69 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 from matplotlib.figure import Figure
-from PIL import Image
 
-from dlbook.checks import check_callable, check_instance, check_int, check_str, check_values
+from dlbook.checks import check_callable, check_int, check_str, check_values
+from dlbook.plotting import figure_alt, figure_html
 
 Frame = Figure | str
+Alt = str | Callable[..., str] | None
 
 #: CSS classes that mark the views (the browser test finds them by these).
 STATIC_CLASS = "dlbook-static"
 LIVE_CLASS = "dlbook-live"
 
-FRAME_DPI = 72
 
-
-def _check_png_args(fig: Any, dpi: Any, colors: Any) -> None:
-    check_instance("fig", fig, Figure)
-    check_int("dpi", dpi, min_value=1)
-    if check_int("colors", colors, min_value=2) > 256:
-        raise ValueError(f"colors must be <= 256 (a PNG palette), got {colors}")
-
-
-def figure_png(fig: Figure, *, dpi: int = FRAME_DPI, colors: int = 256) -> bytes:
-    """Render ``fig`` to a palette PNG (about 3x lighter than RGB) and close it."""
-    _check_png_args(fig, dpi, colors)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    plt.close(fig)
-    image = Image.open(buffer).convert("RGB").quantize(colors=colors, dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return out.getvalue()
-
-
-def frame_widget(frame: Frame) -> W.Widget:
-    """One frame as a widget: a figure becomes an ``Image``, a string an ``HTML``."""
+def frame_widget(frame: Frame, alt: str = "") -> W.Widget:
+    """One frame as a widget: a figure becomes an ``<img>`` with ``alt`` text, a string ``HTML``."""
+    check_str("alt", alt)
     if isinstance(frame, Figure):
-        return W.Image(value=figure_png(frame), format="png", layout=W.Layout(max_width="100%"))
+        return W.HTML(value=figure_html(frame, alt))
     if isinstance(frame, str):
         return W.HTML(value=frame)
-    raise TypeError(f"frame (what plot_fn returns) must be a matplotlib Figure or an HTML string, "
-                    f"got {type(frame).__name__}")
+    raise TypeError(
+        f"frame (what plot_fn returns) must be a matplotlib Figure or an HTML string, got {type(frame).__name__}"
+    )
 
 
-def render_frames(plot_fn: Callable[..., Frame], arguments: Sequence[tuple[Any, ...]]) -> list[W.Widget]:
-    """Call ``plot_fn(*args)`` for each tuple of ``arguments`` and wrap each frame."""
+def _frame_alt(alt: Alt, frame: Frame, args: tuple[Any, ...], shows: str) -> str:
+    """The alt text of the frame for ``args``; ``shows`` names the parameter values."""
+    if callable(alt):
+        text = alt(*args)
+        if not isinstance(text, str):
+            raise TypeError(f"alt must return a string, got {type(text).__name__} for arguments {args!r}")
+        return text
+    title = alt if alt is not None else figure_alt(frame) if isinstance(frame, Figure) else ""
+    return f"{title}: {shows}" if title else shows
+
+
+def render_frames(
+    plot_fn: Callable[..., Frame],
+    arguments: Sequence[tuple[Any, ...]],
+    shows: Sequence[str] | None = None,
+    *,
+    alt: Alt = None,
+) -> list[W.Widget]:
+    """Call ``plot_fn(*args)`` for each tuple of ``arguments`` and wrap each frame.
+
+    ``shows[i]`` names frame ``i``'s parameter values for its alt text (see ``alt`` above).
+    """
     check_callable("plot_fn", plot_fn)
     arguments = check_values("arguments", arguments)
     if not all(isinstance(args, tuple) for args in arguments):
         raise TypeError("arguments must hold one tuple of positional arguments per frame")
+    if not (alt is None or isinstance(alt, str) or callable(alt)):
+        raise TypeError(f"alt must be a string, a function of the frame's parameters or None, got {type(alt).__name__}")
+    if shows is None:
+        shows = [", ".join(map(str, args)) for args in arguments]
+    elif len(shows := [check_str("shows[i]", s) for s in check_values("shows", shows)]) != len(arguments):
+        raise ValueError(f"shows must name one frame per arguments tuple ({len(arguments)}), got {len(shows)}")
     widgets = []
-    for args in arguments:
+    for args, values in zip(arguments, shows, strict=True):
         try:
             frame = plot_fn(*args)
         except Exception as exc:  # report which frame failed, keep the cause
             raise ValueError(f"plot_fn failed to render the frame for arguments {args!r}: {exc!r}") from exc
-        widgets.append(frame_widget(frame))
+        widgets.append(frame_widget(frame, _frame_alt(alt, frame, args, values)))
     return widgets
 
 
@@ -98,14 +109,18 @@ def _labels(values: Sequence[Any], fmt: str | Callable[[Any], str] | None, name:
     return labels
 
 
-def _selector(values: Sequence[Any], description: str, fmt: Any, names: tuple[str, str] = ("description", "fmt")
-              ) -> W.SelectionSlider:
+def _selector(
+    values: Sequence[Any], description: str, fmt: Any, names: tuple[str, str] = ("description", "fmt")
+) -> W.SelectionSlider:
     description = check_str(names[0], description)
     labels = _labels(values, fmt, names[1])
-    return W.SelectionSlider(options=[(label, i) for i, label in enumerate(labels)],
-                             description=description, continuous_update=True,
-                             style={"description_width": "initial"},
-                             layout=W.Layout(width="min(100%, 420px)"))
+    return W.SelectionSlider(
+        options=[(label, i) for i, label in enumerate(labels)],
+        description=description,
+        continuous_update=True,
+        style={"description_width": "initial"},
+        layout=W.Layout(width="min(100%, 420px)"),
+    )
 
 
 def _static_box(children: list[W.Widget]) -> W.VBox:
@@ -123,8 +138,13 @@ def _check_frames(name: str, frames: Sequence[W.Widget], n: int, of: str) -> lis
     return frames
 
 
-def slider_view(frames: Sequence[W.Widget], values: Sequence[Any], *, description: str = "value",
-                fmt: str | Callable[[Any], str] | None = None) -> W.VBox:
+def slider_view(
+    frames: Sequence[W.Widget],
+    values: Sequence[Any],
+    *,
+    description: str = "value",
+    fmt: str | Callable[[Any], str] | None = None,
+) -> W.VBox:
     """A slider over ``values`` switching between precomputed frame widgets in the browser."""
     values = check_values("values", values)
     frames = _check_frames("frames", frames, len(values), "value")
@@ -134,9 +154,16 @@ def slider_view(frames: Sequence[W.Widget], values: Sequence[Any], *, descriptio
     return _static_box([slider, stack])
 
 
-def grid_view(frames: Sequence[Sequence[W.Widget]], xs: Sequence[Any], ys: Sequence[Any], *,
-              x_description: str = "x", y_description: str = "y",
-              x_fmt: Any = None, y_fmt: Any = None) -> W.VBox:
+def grid_view(
+    frames: Sequence[Sequence[W.Widget]],
+    xs: Sequence[Any],
+    ys: Sequence[Any],
+    *,
+    x_description: str = "x",
+    y_description: str = "y",
+    x_fmt: Any = None,
+    y_fmt: Any = None,
+) -> W.VBox:
     """Two sliders over a grid of precomputed frames, ``frames[i][j]`` for ``(xs[i], ys[j])``.
 
     One stack per x holds the y frames; the x slider picks the stack and the y
@@ -146,8 +173,9 @@ def grid_view(frames: Sequence[Sequence[W.Widget]], xs: Sequence[Any], ys: Seque
     rows = check_values("frames", frames)
     if len(rows) != len(xs):
         raise ValueError(f"frames must hold one row of frames per x value ({len(xs)}), got {len(rows)}")
-    inner = [W.Stack(_check_frames(f"frames[{i}]", row, len(ys), "y value"), selected_index=0)
-             for i, row in enumerate(rows)]
+    inner = [
+        W.Stack(_check_frames(f"frames[{i}]", row, len(ys), "y value"), selected_index=0) for i, row in enumerate(rows)
+    ]
     x_slider = _selector(xs, x_description, x_fmt, ("x_description", "x_fmt"))
     y_slider = _selector(ys, y_description, y_fmt, ("y_description", "y_fmt"))
     outer = W.Stack(inner, selected_index=0)
@@ -157,37 +185,73 @@ def grid_view(frames: Sequence[Sequence[W.Widget]], xs: Sequence[Any], ys: Seque
     return _static_box([x_slider, y_slider, outer])
 
 
-def _check_plot_args(plot_fn: Any, name: str, values: Any) -> list[Any]:
+def static_slider(
+    plot_fn: Callable[[Any], Frame],
+    values: Sequence[Any],
+    *,
+    description: str = "value",
+    fmt: str | Callable[[Any], str] | None = None,
+    alt: Alt = None,
+) -> W.VBox:
+    """Precompute ``plot_fn(v)`` for each of ``values``; a slider switches them with no kernel.
+
+    ``alt``: the frames' alt text (see the module docstring); a function gets ``v``.
+    """
     check_callable("plot_fn", plot_fn)
-    return check_values(name, values)
+    values = check_values("values", values)
+    shows = [f"{description} = {label}" for label in _labels(values, fmt)]
+    return slider_view(
+        render_frames(plot_fn, [(v,) for v in values], shows, alt=alt), values, description=description, fmt=fmt
+    )
 
 
-def static_slider(plot_fn: Callable[[Any], Frame], values: Sequence[Any], *, description: str = "value",
-                  fmt: str | Callable[[Any], str] | None = None) -> W.VBox:
-    """Precompute ``plot_fn(v)`` for each of ``values``; a slider switches them with no kernel."""
-    values = _check_plot_args(plot_fn, "values", values)
-    return slider_view(render_frames(plot_fn, [(v,) for v in values]), values,
-                       description=description, fmt=fmt)
+def static_grid(
+    plot_fn: Callable[[Any, Any], Frame],
+    xs: Sequence[Any],
+    ys: Sequence[Any],
+    *,
+    x_description: str = "x",
+    y_description: str = "y",
+    x_fmt: Any = None,
+    y_fmt: Any = None,
+    alt: Alt = None,
+) -> W.VBox:
+    """Precompute ``plot_fn(x, y)`` on the grid ``xs`` x ``ys``; two sliders switch frames.
 
-
-def static_grid(plot_fn: Callable[[Any, Any], Frame], xs: Sequence[Any], ys: Sequence[Any], *,
-                x_description: str = "x", y_description: str = "y",
-                x_fmt: Any = None, y_fmt: Any = None) -> W.VBox:
-    """Precompute ``plot_fn(x, y)`` on the grid ``xs`` x ``ys``; two sliders switch frames."""
+    ``alt``: the frames' alt text (see the module docstring); a function gets ``(x, y)``.
+    """
     check_callable("plot_fn", plot_fn)
     xs, ys = check_values("xs", xs), check_values("ys", ys)
-    frames = [render_frames(plot_fn, [(x, y) for y in ys]) for x in xs]
-    return grid_view(frames, xs, ys, x_description=x_description, y_description=y_description,
-                     x_fmt=x_fmt, y_fmt=y_fmt)
+    y_labels = _labels(ys, y_fmt, "y_fmt")
+    frames = [
+        render_frames(
+            plot_fn,
+            [(x, y) for y in ys],
+            [f"{x_description} = {x_label}, {y_description} = {y_label}" for y_label in y_labels],
+            alt=alt,
+        )
+        for x, x_label in zip(xs, _labels(xs, x_fmt, "x_fmt"), strict=True)
+    ]
+    return grid_view(frames, xs, ys, x_description=x_description, y_description=y_description, x_fmt=x_fmt, y_fmt=y_fmt)
 
 
-def static_animation(plot_fn: Callable[[Any], Frame], steps: Sequence[Any], *, description: str = "step",
-                     interval_ms: int = 300, fmt: str | Callable[[Any], str] | None = None) -> W.VBox:
-    """Precompute ``plot_fn(step)`` for each step; a Play button animates them in the browser."""
+def static_animation(
+    plot_fn: Callable[[Any], Frame],
+    steps: Sequence[Any],
+    *,
+    description: str = "step",
+    interval_ms: int = 300,
+    fmt: str | Callable[[Any], str] | None = None,
+    alt: Alt = None,
+) -> W.VBox:
+    """Precompute ``plot_fn(step)`` for each step; a Play button animates them in the browser.
+
+    ``alt``: the frames' alt text (see the module docstring); a function gets ``step``.
+    """
     check_callable("plot_fn", plot_fn)
     steps = check_values("steps", steps)
     interval_ms = check_int("interval_ms", interval_ms, min_value=1)
-    view = static_slider(plot_fn, steps, description=description, fmt=fmt)
+    view = static_slider(plot_fn, steps, description=description, fmt=fmt, alt=alt)
     slider = view.children[0]
     play = W.Play(min=0, max=len(steps) - 1, interval=interval_ms, description="play")
     W.jslink((play, "value"), (slider, "index"))
@@ -218,8 +282,9 @@ def live_slider(plot_fn: Callable[..., Frame], **controls: Any) -> W.VBox:
 
     for key, abbrev in controls.items():  # name the control that ipywidgets cannot turn into a widget
         if abbrev is None or (isinstance(abbrev, (tuple, list)) and not abbrev):
-            raise ValueError(f"{key} must be a control: a (min, max, step) tuple, a list of options or a widget, "
-                             f"got {abbrev!r}")
+            raise ValueError(
+                f"{key} must be a control: a (min, max, step) tuple, a list of options or a widget, got {abbrev!r}"
+            )
     view = W.interactive(show, **controls)
     view.add_class(LIVE_CLASS)
     return view
