@@ -71,6 +71,8 @@ def test_every_chapter_has_three_exercises():
 
 def test_self_checked_exercises_and_checkers_match_one_to_one():
     self_checked = {label for label, (_, ex) in ALL_EXERCISES.items() if ex["options"].get("class") == SELF_CHECK}
+    coding = {label for label, (_, ex) in ALL_EXERCISES.items() if ex["argument"].startswith("Implement")}
+    assert coding <= self_checked, f"coding exercises without a self-check: {coding - self_checked}"
     assert self_checked == set(EXERCISES), "checkers without a self-check exercise, or the reverse"
     for path in NOTEBOOKS:
         calls, here = check_calls(path), exercises(path)
