@@ -56,7 +56,7 @@ def test_solutions_are_folded_until_clicked(page, server, path: str):
         solution = solutions.nth(k)
         body = solution.locator(":scope > :not(.admonition-title)").first
         assert not body.is_visible(), f"solution {k} on {path} is open before any click"
-        solution.locator(".admonition-title").click()
+        solution.locator(".admonition-title button.toggle-button").click()  # the title's text links to the exercise
         body.wait_for(state="visible", timeout=5_000)
         assert body.inner_text().strip(), f"solution {k} on {path} opened but shows nothing"
 
@@ -69,7 +69,7 @@ def test_every_glossary_link_points_to_a_glossary_entry():
     linked: dict[str, int] = {}
     for path in PAGES:
         html = BeautifulSoup((SITE / path).read_text(encoding="utf-8"), "html.parser")
-        for link in html.select("a.reference"):
+        for link in html.select("a.reference:has(.std-term)"):  # {term} links, not the page's own contents
             target = urlparse(urljoin(f"http://site/{path}", link.get("href", "")))
             if target.path.endswith("/glossary.html") and target.fragment:
                 assert target.fragment in anchors, f"{path} links to a missing glossary entry #{target.fragment}"
