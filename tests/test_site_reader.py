@@ -55,9 +55,12 @@ def test_solutions_are_folded_until_clicked(page, server, path: str):
     for k in range(solutions.count()):
         solution = solutions.nth(k)
         body = solution.locator(":scope > :not(.admonition-title)").first
+        button = solution.locator(".admonition-title button.toggle-button")  # the title's text links to the exercise
         assert not body.is_visible(), f"solution {k} on {path} is open before any click"
-        solution.locator(".admonition-title button.toggle-button").click()  # the title's text links to the exercise
+        assert button.get_attribute("aria-expanded") == "false"
+        button.click()
         body.wait_for(state="visible", timeout=5_000)
+        assert button.get_attribute("aria-expanded") == "true"
         assert body.inner_text().strip(), f"solution {k} on {path} opened but shows nothing"
 
 
