@@ -15,6 +15,7 @@ and against wrong answers.
 from __future__ import annotations
 
 import copy
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -66,7 +67,7 @@ def check(exercise_id: str, answer: Any) -> bool:
     exercise = EXERCISES[exercise_id]
     exercise.validate(answer)
     problem = exercise.judge(answer)
-    print("correct" if problem is None else f"not yet: {problem}")
+    print("correct" if problem is None else textwrap.fill(f"not yet: {problem}", width=88))
     return problem is None
 
 
