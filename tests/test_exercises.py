@@ -141,12 +141,12 @@ def _vocab_swapped(merges):
     return vocab
 
 
-def _steps_truncated(T, steps, spacing="uniform"):
+def _steps_truncated(T, steps, *, spacing="uniform"):
     power = 1 if spacing == "uniform" else 2
     return [T - 1] if steps == 1 else [int((T - 1) * (k / (steps - 1)) ** power) for k in range(steps)]
 
 
-def _steps_with_collisions(T, steps, spacing="uniform"):
+def _steps_with_collisions(T, steps, *, spacing="uniform"):
     power = 1 if spacing == "uniform" else 2
     return [T - 1] if steps == 1 else [round((T - 1) * (k / (steps - 1)) ** power) for k in range(steps)]
 
@@ -162,7 +162,7 @@ WRONG = {
                  ["202", "6", "-", "11", "-", "26", " 123", "456", "78"], [*EXERCISES["ex-tok-1"].reference(), ""]],
     "ex-tok-3": [_vocab_unsorted, _vocab_swapped, lambda merges: {i: bytes([i]) for i in range(256)},
                  lambda merges: list(range(256))],
-    "ex-ddim-1": [_steps_truncated, _steps_with_collisions, lambda T, steps, spacing="uniform": list(range(steps))],
+    "ex-ddim-1": [_steps_truncated, _steps_with_collisions, lambda T, steps, *, spacing="uniform": list(range(steps))],
 }
 
 

@@ -277,8 +277,8 @@ def _subsequence_cases() -> list[Case]:
         Case((7, 3), {}, "a short schedule", even),
         Case((1000, 1), {}, "a single step", "One step must be the last one, T - 1."),
         Case((10, 10), {}, "as many steps as the schedule has", even),
-        Case((1000, 10, "quadratic"), {}, "10 quadratic steps", square),
-        Case((100, 50, "quadratic"), {}, "quadratic steps that collide",
+        Case((1000, 10), {"spacing": "quadratic"}, "10 quadratic steps", square),
+        Case((100, 50), {"spacing": "quadratic"}, "quadratic steps that collide",
              "Quadratic steps near 0 round to the same step: move each one up to just above the previous."),
     ]
 
