@@ -49,7 +49,8 @@ def test_each_page_ends_with_key_terms_that_are_in_the_glossary(path):
     assert table, f"{path.name} has an empty key-terms table"
     for term, chinese in table.items():
         assert term in entries, f"{term!r} of {path.name} is not in glossary.md"
-        assert chinese == entries[term][0], f"{term!r}: {chinese!r} in {path.name}, {entries[term][0]!r} in the glossary"
+        glossary_name = entries[term][0]
+        assert chinese == glossary_name, f"{term!r}: {chinese!r} in {path.name}, {glossary_name!r} in the glossary"
 
 
 def test_every_glossary_term_belongs_to_a_page():

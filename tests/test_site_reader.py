@@ -13,9 +13,12 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
+import test_site
 from conftest import ROOT
 from test_exercises import NOTEBOOKS, exercises
-from test_site import PAGES, SITE, browser, server, unavailable  # noqa: F401 (fixtures)
+from test_site import PAGES, SITE, unavailable
+
+server, browser = test_site.server, test_site.browser  # the site's fixtures, shared with test_site.py
 
 CHAPTER_PAGES = {str(p.relative_to(ROOT).with_suffix(".html")): p for p in NOTEBOOKS}
 

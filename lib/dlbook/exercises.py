@@ -24,10 +24,10 @@ import numpy as np
 
 from dlbook.checks import check_callable
 
-__all__ = ["Exercise", "EXERCISES", "check"]
+__all__ = ["EXERCISES", "check"]
 
 
-class Case(NamedTuple):
+class _Case(NamedTuple):
     """One input to try: the positional and keyword arguments, what they are, and a hint if it fails."""
 
     args: tuple
@@ -37,7 +37,7 @@ class Case(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Exercise:
+class _Exercise:
     """A self-checked exercise: its reference answer and a judge that explains a wrong answer.
 
     ``judge(answer)`` returns ``None`` for a correct answer, else one sentence on
@@ -50,7 +50,7 @@ class Exercise:
     validate: Callable[[Any], None]
 
 
-EXERCISES: dict[str, Exercise] = {}
+EXERCISES: dict[str, _Exercise] = {}
 
 
 def check(exercise_id: str, answer: Any) -> bool:
@@ -80,13 +80,13 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _describe(case: Case) -> str:
+def _describe(case: _Case) -> str:
     parts = [_show(a) for a in case.args] + [f"{k}={_show(v)}" for k, v in case.kwargs.items()]
     return f"{case.what} (arguments {', '.join(parts)})"
 
 
 def _same_inputs(before: Sequence, after: Sequence) -> bool:
-    for a, b in zip(before, after):
+    for a, b in zip(before, after, strict=True):
         if isinstance(a, np.ndarray):
             if a.shape != b.shape or not bool((a == b).all()):
                 return False
@@ -95,7 +95,7 @@ def _same_inputs(before: Sequence, after: Sequence) -> bool:
     return True
 
 
-def _judge_function(answer: Callable, reference: Callable, cases: list[Case],
+def _judge_function(answer: Callable, reference: Callable, cases: list[_Case],
                     compare: Callable[[Any, Any], str | None]) -> str | None:
     """Run ``answer`` and ``reference`` on each case (each on its own copy of the inputs)."""
     for case in cases:
@@ -116,12 +116,12 @@ def _judge_function(answer: Callable, reference: Callable, cases: list[Case],
     return None
 
 
-def _function_exercise(reference: Callable[[], Callable], cases: Callable[[], list[Case]],
-                       compare: Callable[[Any, Any], str | None]) -> Exercise:
+def _function_exercise(reference: Callable[[], Callable], cases: Callable[[], list[_Case]],
+                       compare: Callable[[Any, Any], str | None]) -> _Exercise:
     def judge(answer: Callable) -> str | None:
         return _judge_function(answer, reference(), cases(), compare)
 
-    return Exercise(reference=reference, judge=judge, validate=lambda answer: check_callable("answer", answer))
+    return _Exercise(reference=reference, judge=judge, validate=lambda answer: check_callable("answer", answer))
 
 
 def _close(got: Any, expected: Any, name: str) -> str | None:
@@ -148,11 +148,11 @@ def _gd_step(x: Any, lr: float) -> Any:
     return x - lr * 2 * x
 
 
-def _tour_cases() -> list[Case]:
+def _tour_cases() -> list[_Case]:
     hint = "The gradient of x**2 is 2x; a step moves against it, scaled by the learning rate."
-    return [Case((2.0, 0.1), {}, "a positive x", hint),
-            Case((-1.5, 0.3), {}, "a negative x", hint),
-            Case((np.array([0.0, 1.0, -3.0]), 0.25), {}, "an array of points", hint)]
+    return [_Case((2.0, 0.1), {}, "a positive x", hint),
+            _Case((-1.5, 0.3), {}, "a negative x", hint),
+            _Case((np.array([0.0, 1.0, -3.0]), 0.25), {}, "an array of points", hint)]
 
 
 EXERCISES["ex-tour-1"] = _function_exercise(lambda: _gd_step, _tour_cases,
@@ -168,17 +168,17 @@ def _margin_reference() -> Callable:
     return margin
 
 
-def _margin_cases() -> list[Case]:
+def _margin_cases() -> list[_Case]:
     X = np.array([[2.0, 1.0], [0.5, 3.0], [-1.0, -0.5], [0.0, -2.0]])
     y = np.array([1, 1, 0, 0])
     sign = "Each sample counts with the sign s = 2y - 1, so a sample on its own side counts positively."
     worst = "The margin is the smallest signed distance over all samples, not an average."
     norm = "In the augmented space the length is that of the whole vector (w, b), bias included."
     return [
-        Case((X, y, np.array([1.0, 1.0]), 0.0), {}, "a separator through the origin", worst),
-        Case((X, y, np.array([3.0, 0.0]), -1.0), {}, "a separator with a bias", norm),
-        Case((X, y, np.array([1.0, 1.0]), -3.5), {}, "a line that misclassifies a sample", sign),
-        Case((X[:, :1].repeat(3, axis=1), y, np.array([0.5, -1.0, 2.0]), 0.25), {}, "samples in 3-D", worst),
+        _Case((X, y, np.array([1.0, 1.0]), 0.0), {}, "a separator through the origin", worst),
+        _Case((X, y, np.array([3.0, 0.0]), -1.0), {}, "a separator with a bias", norm),
+        _Case((X, y, np.array([1.0, 1.0]), -3.5), {}, "a line that misclassifies a sample", sign),
+        _Case((X[:, :1].repeat(3, axis=1), y, np.array([0.5, -1.0, 2.0]), 0.25), {}, "samples in 3-D", worst),
     ]
 
 
@@ -211,7 +211,7 @@ def _judge_split(answer: list) -> str | None:
     if "".join(answer) != SPLIT_TEXT:
         return (f"your chunks join to {''.join(answer)!r}, not to {SPLIT_TEXT!r}: pre-tokenization only "
                 "cuts the text, it never drops or changes a character.")
-    for k, (mine, ref) in enumerate(zip(answer, expected)):
+    for k, (mine, ref) in enumerate(zip(answer, expected, strict=False)):
         if mine != ref:
             return f"chunk {k} is {mine!r}, and the pattern cuts there differently. {_split_hint(ref)}"
     if len(answer) != len(expected):  # only empty chunks can follow a matching prefix
@@ -224,7 +224,7 @@ def _validate_chunks(answer: Any) -> None:
         raise TypeError(f"answer must be a list of str (the chunks), got {type(answer).__name__} {answer!r:.60}")
 
 
-EXERCISES["ex-tok-1"] = Exercise(reference=_gpt4_chunks, judge=_judge_split, validate=_validate_chunks)
+EXERCISES["ex-tok-1"] = _Exercise(reference=_gpt4_chunks, judge=_judge_split, validate=_validate_chunks)
 
 
 def _vocab_reference() -> Callable:
@@ -233,15 +233,15 @@ def _vocab_reference() -> Callable:
     return vocab_from_merges
 
 
-def _vocab_cases() -> list[Case]:
+def _vocab_cases() -> list[_Case]:
     order = "A merge may use an id made by an earlier merge: build the ids in the order 256, 257, ..."
     bytes_ = "Ids 0 to 255 are the single bytes; a merged id holds the bytes of its two parts, left then right."
     a, b, c = 97, 98, 99
     return [
-        Case(({},), {}, "no merges at all", bytes_),
-        Case(({(a, a): 256, (a, b): 257},), {}, "two merges of bytes", bytes_),
-        Case(({(a, a): 256, (a, b): 257, (256, 257): 258},), {}, "Wikipedia's merges aa, ab, then aa+ab", bytes_),
-        Case(({(256, c): 257, (b, a): 256},), {}, "merges listed out of id order", order),
+        _Case(({},), {}, "no merges at all", bytes_),
+        _Case(({(a, a): 256, (a, b): 257},), {}, "two merges of bytes", bytes_),
+        _Case(({(a, a): 256, (a, b): 257, (256, 257): 258},), {}, "Wikipedia's merges aa, ab, then aa+ab", bytes_),
+        _Case(({(256, c): 257, (b, a): 256},), {}, "merges listed out of id order", order),
     ]
 
 
@@ -269,16 +269,16 @@ def _subsequence_reference() -> Callable:
     return timestep_subsequence
 
 
-def _subsequence_cases() -> list[Case]:
+def _subsequence_cases() -> list[_Case]:
     even = "Uniform: evenly spaced from 0 to T - 1, both ends included, rounded to the nearest step."
     square = "Quadratic: step k sits at (T - 1) (k / (S - 1))**2, rounded; then push collisions up."
     return [
-        Case((1000, 10), {}, "T = 1000 with 10 uniform steps", even),
-        Case((7, 3), {}, "a short schedule", even),
-        Case((1000, 1), {}, "a single step", "One step must be the last one, T - 1."),
-        Case((10, 10), {}, "as many steps as the schedule has", even),
-        Case((1000, 10), {"spacing": "quadratic"}, "10 quadratic steps", square),
-        Case((100, 50), {"spacing": "quadratic"}, "quadratic steps that collide",
+        _Case((1000, 10), {}, "T = 1000 with 10 uniform steps", even),
+        _Case((7, 3), {}, "a short schedule", even),
+        _Case((1000, 1), {}, "a single step", "One step must be the last one, T - 1."),
+        _Case((10, 10), {}, "as many steps as the schedule has", even),
+        _Case((1000, 10), {"spacing": "quadratic"}, "10 quadratic steps", square),
+        _Case((100, 50), {"spacing": "quadratic"}, "quadratic steps that collide",
              "Quadratic steps near 0 round to the same step: move each one up to just above the previous."),
     ]
 
