@@ -1,0 +1,296 @@
+r"""Self-checks for the exercises: ``check(exercise_id, answer)`` says "correct" or what is wrong.
+
+A coding exercise asks for a small piece of the library, written from its
+docstring; ``check`` runs the reader's function and the library's on the same
+few inputs and reports the first input where they differ, with a hint in
+general terms. It never prints the expected value: the feedback points at the
+mistake without giving the solution away. A prediction exercise compares a
+value the reader wrote down with the one the library computes, the same way.
+
+Each exercise's ``reference`` is its solution (the library function, or the
+value the library computes); the test suite checks every exercise against it
+and against wrong answers.
+"""
+
+from __future__ import annotations
+
+import copy
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from dlbook.checks import check_callable
+
+__all__ = ["EXERCISES", "check"]
+
+
+class _Case(NamedTuple):
+    """One input to try: the positional and keyword arguments, what they are, and a hint if it fails."""
+
+    args: tuple
+    kwargs: dict
+    what: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class _Exercise:
+    """A self-checked exercise: its reference answer and a judge that explains a wrong answer.
+
+    ``judge(answer)`` returns ``None`` for a correct answer, else one sentence on
+    what is wrong; ``validate(answer)`` raises ``TypeError`` for an answer of the
+    wrong kind (a number where a function is asked for).
+    """
+
+    reference: Callable[[], Any]
+    judge: Callable[[Any], str | None]
+    validate: Callable[[Any], None]
+
+
+EXERCISES: dict[str, _Exercise] = {}
+
+
+def check(exercise_id: str, answer: Any) -> bool:
+    """Judge ``answer`` to the exercise labelled ``exercise_id``: print the feedback, return whether it is correct.
+
+    An answer that raises or returns something wrong is feedback, not an error;
+    only an unknown ``exercise_id`` (``ValueError``) or an answer of the wrong
+    kind (``TypeError``) raise.
+    """
+    if not isinstance(exercise_id, str):
+        raise TypeError(f"exercise_id must be a str such as 'ex-bias-3', got {type(exercise_id).__name__}")
+    if exercise_id not in EXERCISES:
+        raise ValueError(f"exercise_id must be one of {sorted(EXERCISES)}, got {exercise_id!r}")
+    exercise = EXERCISES[exercise_id]
+    exercise.validate(answer)
+    problem = exercise.judge(answer)
+    print("correct" if problem is None else textwrap.fill(f"not yet: {problem}", width=88))
+    return problem is None
+
+
+# ----------------------------------------------------------------------------- judging functions
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return repr(np.round(value, 3).tolist())  # one line, short
+    return repr(value)
+
+
+def _describe(case: _Case) -> str:
+    parts = [_show(a) for a in case.args] + [f"{k}={_show(v)}" for k, v in case.kwargs.items()]
+    return f"{case.what} (arguments {', '.join(parts)})"
+
+
+def _same_inputs(before: Sequence, after: Sequence) -> bool:
+    for a, b in zip(before, after, strict=True):
+        if isinstance(a, np.ndarray):
+            if a.shape != b.shape or not bool((a == b).all()):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def _judge_function(answer: Callable, reference: Callable, cases: list[_Case],
+                    compare: Callable[[Any, Any], str | None]) -> str | None:
+    """Run ``answer`` and ``reference`` on each case (each on its own copy of the inputs)."""
+    for case in cases:
+        expected = reference(*copy.deepcopy(case.args), **case.kwargs)
+        args = copy.deepcopy(case.args)
+        try:
+            got = answer(*args, **case.kwargs)
+        except NotImplementedError:
+            return "your function raises NotImplementedError: replace that line with your code."
+        except Exception as exc:  # the reader's bug is feedback, not a crash of the check
+            return f"on {_describe(case)} your function raised {type(exc).__name__}: {exc}. {case.hint}"
+        if not _same_inputs(case.args, args):
+            return (f"on {_describe(case)} your function changed its input in place; "
+                    "return new values and leave the arguments as they were.")
+        problem = compare(got, expected)
+        if problem is not None:
+            return f"on {_describe(case)} {problem}. {case.hint}"
+    return None
+
+
+def _function_exercise(reference: Callable[[], Callable], cases: Callable[[], list[_Case]],
+                       compare: Callable[[Any, Any], str | None]) -> _Exercise:
+    def judge(answer: Callable) -> str | None:
+        return _judge_function(answer, reference(), cases(), compare)
+
+    return _Exercise(reference=reference, judge=judge, validate=lambda answer: check_callable("answer", answer))
+
+
+def _close(got: Any, expected: Any, name: str) -> str | None:
+    """``None`` if ``got`` matches the array or number ``expected`` in shape and value."""
+    try:
+        got_array = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return f"{name} is {type(got).__name__} {_show(got)}, not numbers"
+    expected = np.asarray(expected, dtype=float)
+    if got_array.shape != expected.shape:
+        return f"{name} has shape {got_array.shape}, expected shape {expected.shape}"
+    if not np.allclose(got_array, expected, rtol=1e-6, atol=1e-6):
+        if expected.ndim == 0:
+            return f"{name} is {float(got_array):.6g}, which is not right"
+        return f"{name} has the right shape but the wrong values (yours: {_show(got_array)})"
+    return None
+
+
+# ----------------------------------------------------------------------------- How to use this book
+
+
+def _gd_step(x: Any, lr: float) -> Any:
+    """One gradient-descent step on f(x) = x**2: the documented answer of ex-tour-1."""
+    return x - lr * 2 * x
+
+
+def _tour_cases() -> list[_Case]:
+    hint = "The gradient of x**2 is 2x; a step moves against it, scaled by the learning rate."
+    return [_Case((2.0, 0.1), {}, "a positive x", hint),
+            _Case((-1.5, 0.3), {}, "a negative x", hint),
+            _Case((np.array([0.0, 1.0, -3.0]), 0.25), {}, "an array of points", hint)]
+
+
+EXERCISES["ex-tour-1"] = _function_exercise(lambda: _gd_step, _tour_cases,
+                                            lambda got, expected: _close(got, expected, "the new x"))
+
+
+# ----------------------------------------------------------------------------- Why neurons need a bias
+
+
+def _margin_reference() -> Callable:
+    from dlbook.perceptron import margin
+
+    return margin
+
+
+def _margin_cases() -> list[_Case]:
+    X = np.array([[2.0, 1.0], [0.5, 3.0], [-1.0, -0.5], [0.0, -2.0]])
+    y = np.array([1, 1, 0, 0])
+    sign = "Each sample counts with the sign s = 2y - 1, so a sample on its own side counts positively."
+    worst = "The margin is the smallest signed distance over all samples, not an average."
+    norm = "In the augmented space the length is that of the whole vector (w, b), bias included."
+    return [
+        _Case((X, y, np.array([1.0, 1.0]), 0.0), {}, "a separator through the origin", worst),
+        _Case((X, y, np.array([3.0, 0.0]), -1.0), {}, "a separator with a bias", norm),
+        _Case((X, y, np.array([1.0, 1.0]), -3.5), {}, "a line that misclassifies a sample", sign),
+        _Case((X[:, :1].repeat(3, axis=1), y, np.array([0.5, -1.0, 2.0]), 0.25), {}, "samples in 3-D", worst),
+    ]
+
+
+EXERCISES["ex-bias-3"] = _function_exercise(_margin_reference, _margin_cases,
+                                            lambda got, expected: _close(got, expected, "the margin"))
+
+
+# ----------------------------------------------------------------------------- Tokenization
+
+#: The text whose GPT-4 pre-tokenization ex-tok-1 asks the reader to predict.
+SPLIT_TEXT = "2026-11-26 12345678"
+
+
+def _gpt4_chunks() -> list[str]:
+    from dlbook.tokenization import GPT4_SPLIT_PATTERN, pretokenize
+
+    return pretokenize(SPLIT_TEXT, GPT4_SPLIT_PATTERN)
+
+
+def _split_hint(chunk: str) -> str:
+    if chunk.isdigit():
+        return "Look at the digit rule of the pattern: how long may one run of digits be?"
+    if chunk.isspace():
+        return "A leading space joins a word or punctuation (' ?' in the pattern), but not digits."
+    return "Punctuation forms its own chunk, apart from the digits around it."
+
+
+def _judge_split(answer: list) -> str | None:
+    expected = _gpt4_chunks()
+    if "".join(answer) != SPLIT_TEXT:
+        return (f"your chunks join to {''.join(answer)!r}, not to {SPLIT_TEXT!r}: pre-tokenization only "
+                "cuts the text, it never drops or changes a character.")
+    for k, (mine, ref) in enumerate(zip(answer, expected, strict=False)):
+        if mine != ref:
+            return f"chunk {k} is {mine!r}, and the pattern cuts there differently. {_split_hint(ref)}"
+    if len(answer) != len(expected):  # only empty chunks can follow a matching prefix
+        return "chunks are never empty: drop the empty strings."
+    return None
+
+
+def _validate_chunks(answer: Any) -> None:
+    if not isinstance(answer, list) or not all(isinstance(c, str) for c in answer):
+        raise TypeError(f"answer must be a list of str (the chunks), got {type(answer).__name__} {answer!r:.60}")
+
+
+EXERCISES["ex-tok-1"] = _Exercise(reference=_gpt4_chunks, judge=_judge_split, validate=_validate_chunks)
+
+
+def _vocab_reference() -> Callable:
+    from dlbook.tokenization import vocab_from_merges
+
+    return vocab_from_merges
+
+
+def _vocab_cases() -> list[_Case]:
+    order = "A merge may use an id made by an earlier merge: build the ids in the order 256, 257, ..."
+    bytes_ = "Ids 0 to 255 are the single bytes; a merged id holds the bytes of its two parts, left then right."
+    a, b, c = 97, 98, 99
+    return [
+        _Case(({},), {}, "no merges at all", bytes_),
+        _Case(({(a, a): 256, (a, b): 257},), {}, "two merges of bytes", bytes_),
+        _Case(({(a, a): 256, (a, b): 257, (256, 257): 258},), {}, "Wikipedia's merges aa, ab, then aa+ab", bytes_),
+        _Case(({(256, c): 257, (b, a): 256},), {}, "merges listed out of id order", order),
+    ]
+
+
+def _compare_vocab(got: Any, expected: dict[int, bytes]) -> str | None:
+    if not isinstance(got, dict):
+        return f"your function returned {type(got).__name__}; it should return a dict {{id: bytes}}"
+    if set(got) != set(expected):
+        missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+        return f"the ids are not right (missing: {missing[:5]}, unexpected: {extra[:5]})"
+    for i in sorted(expected):
+        if got[i] != expected[i]:
+            return f"id {i} maps to {got[i]!r}, which are not its bytes"
+    return None
+
+
+EXERCISES["ex-tok-3"] = _function_exercise(_vocab_reference, _vocab_cases, _compare_vocab)
+
+
+# ----------------------------------------------------------------------------- Diffusion (DDIM)
+
+
+def _subsequence_reference() -> Callable:
+    from dlbook.diffusion import timestep_subsequence
+
+    return timestep_subsequence
+
+
+def _subsequence_cases() -> list[_Case]:
+    even = "Uniform: evenly spaced from 0 to T - 1, both ends included, rounded to the nearest step."
+    square = "Quadratic: step k sits at (T - 1) (k / (S - 1))**2, rounded; then push collisions up."
+    return [
+        _Case((1000, 10), {}, "T = 1000 with 10 uniform steps", even),
+        _Case((7, 3), {}, "a short schedule", even),
+        _Case((1000, 1), {}, "a single step", "One step must be the last one, T - 1."),
+        _Case((10, 10), {}, "as many steps as the schedule has", even),
+        _Case((1000, 10), {"spacing": "quadratic"}, "10 quadratic steps", square),
+        _Case((100, 50), {"spacing": "quadratic"}, "quadratic steps that collide",
+             "Quadratic steps near 0 round to the same step: move each one up to just above the previous."),
+    ]
+
+
+def _compare_steps(got: Any, expected: list[int]) -> str | None:
+    if not isinstance(got, list):
+        return f"your function returned {type(got).__name__}; it should return a list of ints"
+    if len(got) != len(expected):
+        return f"your function returned {len(got)} steps instead of {len(expected)}"
+    if got != expected:
+        return f"your function returned {got[:12]}{' ...' if len(got) > 12 else ''}, which are not the right steps"
+    return None
+
+
+EXERCISES["ex-ddim-1"] = _function_exercise(_subsequence_reference, _subsequence_cases, _compare_steps)
