@@ -71,6 +71,7 @@ from dlbook import (
     diffusion,
     diffusion_models,
     display,
+    exercises,
     metrics,
     ode,
     perceptron,
@@ -758,6 +759,10 @@ VALID: dict[str, Callable[[], Call] | str] = {
     "dlbook.cache.cached": lambda: C(in_tmp_cache(cache.cached), f=data.two_moons, n=8, says={"f": "fn"}),
     "dlbook.cache.compute_seconds": lambda: C(
         in_tmp_cache(cache.compute_seconds), f=data.two_moons, n=8, says={"f": "fn"}
+    ),
+    # exercises: a correct answer to the tour's exercise (one gradient-descent step on x**2)
+    "dlbook.exercises.check": lambda: C(
+        exercises.check, exercise_id="ex-tour-1", answer=lambda x, lr: x - 2 * lr * x, bad={"exercise_id": ["ex-0"]}
     ),
     # widgets
     "dlbook.widgets.frame_widget": lambda: C(widgets.frame_widget, frame="<b>a</b>", alt="bold a"),
