@@ -34,8 +34,12 @@ def directives(path: Path) -> list[dict]:
 
 
 def check_calls(path: Path) -> set[str]:
-    return {m for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"
-            for m in CHECK_CALL.findall(cell.source)}
+    return {
+        m
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+        for m in CHECK_CALL.findall(cell.source)
+    }
 
 
 def exercises(path: Path) -> dict[str, dict]:
@@ -64,9 +68,12 @@ def test_every_chapter_has_three_exercises():
     for folder in chapters:
         n = sum(len(exercises(p)) for p in NOTEBOOKS if p.parent == folder)
         assert n >= 3, f"{folder.name} has {n} exercises, fewer than three"
-        assert any(ex["options"].get("class") == SELF_CHECK
-                   for p in NOTEBOOKS if p.parent == folder for ex in exercises(p).values()), \
-            f"{folder.name} has no self-checked exercise"
+        assert any(
+            ex["options"].get("class") == SELF_CHECK
+            for p in NOTEBOOKS
+            if p.parent == folder
+            for ex in exercises(p).values()
+        ), f"{folder.name} has no self-checked exercise"
 
 
 def test_self_checked_exercises_and_checkers_match_one_to_one():
@@ -158,10 +165,18 @@ def _raises_type_error(*args):
 WRONG = {
     "ex-tour-1": [lambda x, lr: x - lr * x, lambda x, lr: x + lr * 2 * x, lambda x, lr: float(x - lr * 2 * x)],
     "ex-bias-3": [_margin_without_bias_in_norm, _margin_without_signs, _margin_in_place, _raises_type_error],
-    "ex-tok-1": [[], ["2026", "-", "11", "-", "26", " 12345678"],
-                 ["202", "6", "-", "11", "-", "26", " 123", "456", "78"], [*EXERCISES["ex-tok-1"].reference(), ""]],
-    "ex-tok-3": [_vocab_unsorted, _vocab_swapped, lambda merges: {i: bytes([i]) for i in range(256)},
-                 lambda merges: list(range(256))],
+    "ex-tok-1": [
+        [],
+        ["2026", "-", "11", "-", "26", " 12345678"],
+        ["202", "6", "-", "11", "-", "26", " 123", "456", "78"],
+        [*EXERCISES["ex-tok-1"].reference(), ""],
+    ],
+    "ex-tok-3": [
+        _vocab_unsorted,
+        _vocab_swapped,
+        lambda merges: {i: bytes([i]) for i in range(256)},
+        lambda merges: list(range(256)),
+    ],
     "ex-ddim-1": [_steps_truncated, _steps_with_collisions, lambda T, steps, *, spacing="uniform": list(range(steps))],
 }
 
@@ -174,7 +189,7 @@ def test_every_checker_has_wrong_answers():
 def test_a_wrong_answer_gets_feedback_without_the_solution(exercise_id, answer, capsys):
     assert check(exercise_id, answer) is False
     out = capsys.readouterr().out
-    assert out.startswith("not yet: ") and max(map(len, out.splitlines())) <= 88   # readable without scrolling
+    assert out.startswith("not yet: ") and max(map(len, out.splitlines())) <= 72  # fits the output box
     reference = EXERCISES[exercise_id].reference()
     if not callable(reference):
         assert repr(reference) not in out and str(reference) not in out
@@ -206,8 +221,9 @@ def test_an_exercise_id_that_is_not_a_string_is_a_type_error():
         check(3, lambda: None)
 
 
-@pytest.mark.parametrize("exercise_id, answer", [("ex-bias-3", 0.5), ("ex-tok-3", {}), ("ex-tok-1", "202 6"),
-                                                 ("ex-tok-1", ["202", 6])])
+@pytest.mark.parametrize(
+    "exercise_id, answer", [("ex-bias-3", 0.5), ("ex-tok-3", {}), ("ex-tok-1", "202 6"), ("ex-tok-1", ["202", 6])]
+)
 def test_an_answer_of_the_wrong_kind_is_a_type_error(exercise_id, answer):
     with pytest.raises(TypeError, match="answer must be"):
         check(exercise_id, answer)

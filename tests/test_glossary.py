@@ -29,8 +29,11 @@ def glossary() -> dict[str, tuple[str, str]]:
 
 def key_terms(path) -> dict[str, str]:
     """English term -> Chinese name, from the page's "Key terms" table."""
-    cells = [c.source for c in nbformat.read(path, as_version=4).cells
-             if c.cell_type == "markdown" and c.source.startswith("## Key terms")]
+    cells = [
+        c.source
+        for c in nbformat.read(path, as_version=4).cells
+        if c.cell_type == "markdown" and c.source.startswith("## Key terms")
+    ]
     assert len(cells) == 1, f"{path.name} needs one 'Key terms' cell, has {len(cells)}"
     return dict(ROW.findall(cells[0]))
 
