@@ -67,7 +67,7 @@ def check(exercise_id: str, answer: Any) -> bool:
     exercise = EXERCISES[exercise_id]
     exercise.validate(answer)
     problem = exercise.judge(answer)
-    print("correct" if problem is None else textwrap.fill(f"not yet: {problem}", width=88))
+    print("correct" if problem is None else textwrap.fill(f"not yet: {problem}", width=72))
     return problem is None
 
 
@@ -95,8 +95,9 @@ def _same_inputs(before: Sequence, after: Sequence) -> bool:
     return True
 
 
-def _judge_function(answer: Callable, reference: Callable, cases: list[_Case],
-                    compare: Callable[[Any, Any], str | None]) -> str | None:
+def _judge_function(
+    answer: Callable, reference: Callable, cases: list[_Case], compare: Callable[[Any, Any], str | None]
+) -> str | None:
     """Run ``answer`` and ``reference`` on each case (each on its own copy of the inputs)."""
     for case in cases:
         expected = reference(*copy.deepcopy(case.args), **case.kwargs)
@@ -108,16 +109,19 @@ def _judge_function(answer: Callable, reference: Callable, cases: list[_Case],
         except Exception as exc:  # the reader's bug is feedback, not a crash of the check
             return f"on {_describe(case)} your function raised {type(exc).__name__}: {exc}. {case.hint}"
         if not _same_inputs(case.args, args):
-            return (f"on {_describe(case)} your function changed its input in place; "
-                    "return new values and leave the arguments as they were.")
+            return (
+                f"on {_describe(case)} your function changed its input in place; "
+                "return new values and leave the arguments as they were."
+            )
         problem = compare(got, expected)
         if problem is not None:
             return f"on {_describe(case)} {problem}. {case.hint}"
     return None
 
 
-def _function_exercise(reference: Callable[[], Callable], cases: Callable[[], list[_Case]],
-                       compare: Callable[[Any, Any], str | None]) -> _Exercise:
+def _function_exercise(
+    reference: Callable[[], Callable], cases: Callable[[], list[_Case]], compare: Callable[[Any, Any], str | None]
+) -> _Exercise:
     def judge(answer: Callable) -> str | None:
         return _judge_function(answer, reference(), cases(), compare)
 
@@ -150,13 +154,16 @@ def _gd_step(x: Any, lr: float) -> Any:
 
 def _tour_cases() -> list[_Case]:
     hint = "The gradient of x**2 is 2x; a step moves against it, scaled by the learning rate."
-    return [_Case((2.0, 0.1), {}, "a positive x", hint),
-            _Case((-1.5, 0.3), {}, "a negative x", hint),
-            _Case((np.array([0.0, 1.0, -3.0]), 0.25), {}, "an array of points", hint)]
+    return [
+        _Case((2.0, 0.1), {}, "a positive x", hint),
+        _Case((-1.5, 0.3), {}, "a negative x", hint),
+        _Case((np.array([0.0, 1.0, -3.0]), 0.25), {}, "an array of points", hint),
+    ]
 
 
-EXERCISES["ex-tour-1"] = _function_exercise(lambda: _gd_step, _tour_cases,
-                                            lambda got, expected: _close(got, expected, "the new x"))
+EXERCISES["ex-tour-1"] = _function_exercise(
+    lambda: _gd_step, _tour_cases, lambda got, expected: _close(got, expected, "the new x")
+)
 
 
 # ----------------------------------------------------------------------------- Why neurons need a bias
@@ -182,8 +189,9 @@ def _margin_cases() -> list[_Case]:
     ]
 
 
-EXERCISES["ex-bias-3"] = _function_exercise(_margin_reference, _margin_cases,
-                                            lambda got, expected: _close(got, expected, "the margin"))
+EXERCISES["ex-bias-3"] = _function_exercise(
+    _margin_reference, _margin_cases, lambda got, expected: _close(got, expected, "the margin")
+)
 
 
 # ----------------------------------------------------------------------------- Tokenization
@@ -209,8 +217,10 @@ def _split_hint(chunk: str) -> str:
 def _judge_split(answer: list) -> str | None:
     expected = _gpt4_chunks()
     if "".join(answer) != SPLIT_TEXT:
-        return (f"your chunks join to {''.join(answer)!r}, not to {SPLIT_TEXT!r}: pre-tokenization only "
-                "cuts the text, it never drops or changes a character.")
+        return (
+            f"your chunks join to {''.join(answer)!r}, not to {SPLIT_TEXT!r}: pre-tokenization only "
+            "cuts the text, it never drops or changes a character."
+        )
     for k, (mine, ref) in enumerate(zip(answer, expected, strict=False)):
         if mine != ref:
             return f"chunk {k} is {mine!r}, and the pattern cuts there differently. {_split_hint(ref)}"
@@ -278,8 +288,12 @@ def _subsequence_cases() -> list[_Case]:
         _Case((1000, 1), {}, "a single step", "One step must be the last one, T - 1."),
         _Case((10, 10), {}, "as many steps as the schedule has", even),
         _Case((1000, 10), {"spacing": "quadratic"}, "10 quadratic steps", square),
-        _Case((100, 50), {"spacing": "quadratic"}, "quadratic steps that collide",
-             "Quadratic steps near 0 round to the same step: move each one up to just above the previous."),
+        _Case(
+            (100, 50),
+            {"spacing": "quadratic"},
+            "quadratic steps that collide",
+            "Quadratic steps near 0 round to the same step: move each one up to just above the previous.",
+        ),
     ]
 
 
