@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from dlbook.diffusion import timestep_subsequence
 from dlbook.exercises import EXERCISES, SPLIT_TEXT, check
 
 NOTEBOOKS = sorted((ROOT / "chapters").rglob("*.ipynb"))
@@ -158,6 +159,17 @@ def _steps_with_collisions(T, steps, *, spacing="uniform"):
     return [T - 1] if steps == 1 else [round((T - 1) * (k / (steps - 1)) ** power) for k in range(steps)]
 
 
+def _uniform_truncated(T, steps, *, spacing="uniform"):
+    """Truncates instead of rounding; exact wherever the uniform grid falls on whole steps."""
+    if spacing == "uniform":
+        return np.linspace(0, T - 1, steps).astype(int).tolist()
+    return timestep_subsequence(T, steps, spacing=spacing)
+
+
+def _steps_as_floats(T, steps, *, spacing="uniform"):
+    return [float(s) for s in timestep_subsequence(T, steps, spacing=spacing)]
+
+
 def _raises_type_error(*args):
     raise TypeError("unsupported operand")
 
@@ -177,8 +189,25 @@ WRONG = {
         lambda merges: {i: bytes([i]) for i in range(256)},
         lambda merges: list(range(256)),
     ],
-    "ex-ddim-1": [_steps_truncated, _steps_with_collisions, lambda T, steps, *, spacing="uniform": list(range(steps))],
+    "ex-ddim-1": [
+        _steps_truncated,
+        _steps_with_collisions,
+        _uniform_truncated,
+        _steps_as_floats,
+        lambda T, steps, *, spacing="uniform": list(range(steps)),
+    ],
 }
+
+#: Right answers in another form than the reference's, which a reader may well write.
+RIGHT = {
+    "ex-tok-1": [tuple(EXERCISES["ex-tok-1"].reference())],
+    "ex-ddim-1": [lambda T, steps, *, spacing="uniform": np.array(timestep_subsequence(T, steps, spacing=spacing))],
+}
+
+
+@pytest.mark.parametrize("exercise_id, answer", [(k, a) for k, answers in RIGHT.items() for a in answers])
+def test_a_right_answer_in_another_form_is_correct(exercise_id, answer, capsys):
+    assert check(exercise_id, answer) is True, capsys.readouterr().out
 
 
 def test_every_checker_has_wrong_answers():

@@ -3,7 +3,7 @@ r"""Self-checks for the exercises: ``check(exercise_id, answer)`` says "correct"
 A coding exercise asks for a small piece of the library, written from its
 docstring; ``check`` runs the reader's function and the library's on the same
 few inputs and reports the first input where they differ, with a hint in
-general terms. It never prints the expected value: the feedback points at the
+general terms. It never prints the expected output of a case: the feedback points at the
 mistake without giving the solution away. A prediction exercise compares a
 value the reader wrote down with the one the library computes, the same way.
 
@@ -95,6 +95,10 @@ def _same_inputs(before: Sequence, after: Sequence) -> bool:
     return True
 
 
+class _Form(str):
+    """A problem with the answer's form (its type or shape): the case's hint about values does not apply."""
+
+
 def _judge_function(
     answer: Callable, reference: Callable, cases: list[_Case], compare: Callable[[Any, Any], str | None]
 ) -> str | None:
@@ -115,7 +119,8 @@ def _judge_function(
             )
         problem = compare(got, expected)
         if problem is not None:
-            return f"on {_describe(case)} {problem}. {case.hint}"
+            hint = "" if isinstance(problem, _Form) else f" {case.hint}"
+            return f"on {_describe(case)} {problem}.{hint}"
     return None
 
 
@@ -133,10 +138,10 @@ def _close(got: Any, expected: Any, name: str) -> str | None:
     try:
         got_array = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
-        return f"{name} is {type(got).__name__} {_show(got)}, not numbers"
+        return _Form(f"{name} is {type(got).__name__} {_show(got)}, not numbers")
     expected = np.asarray(expected, dtype=float)
     if got_array.shape != expected.shape:
-        return f"{name} has shape {got_array.shape}, expected shape {expected.shape}"
+        return _Form(f"{name} has shape {got_array.shape}, expected shape {expected.shape}")
     if not np.allclose(got_array, expected, rtol=1e-6, atol=1e-6):
         if expected.ndim == 0:
             return f"{name} is {float(got_array):.6g}, which is not right"
@@ -210,12 +215,14 @@ def _split_hint(chunk: str) -> str:
     if chunk.isdigit():
         return "Look at the digit rule of the pattern: how long may one run of digits be?"
     if chunk.isspace():
-        return "A leading space joins a word or punctuation (' ?' in the pattern), but not digits."
+        return "In GPT-4's pattern a space may lead a run of letters or punctuation, but not digits."
     return "Punctuation forms its own chunk, apart from the digits around it."
 
 
-def _judge_split(answer: list) -> str | None:
-    expected = _gpt4_chunks()
+def _judge_split(answer: list | tuple) -> str | None:
+    expected, answer = _gpt4_chunks(), list(answer)
+    if "" in answer:
+        return "chunks are never empty: drop the empty strings."
     if "".join(answer) != SPLIT_TEXT:
         return (
             f"your chunks join to {''.join(answer)!r}, not to {SPLIT_TEXT!r}: pre-tokenization only "
@@ -224,13 +231,11 @@ def _judge_split(answer: list) -> str | None:
     for k, (mine, ref) in enumerate(zip(answer, expected, strict=False)):
         if mine != ref:
             return f"chunk {k} is {mine!r}, and the pattern cuts there differently. {_split_hint(ref)}"
-    if len(answer) != len(expected):  # only empty chunks can follow a matching prefix
-        return "chunks are never empty: drop the empty strings."
     return None
 
 
 def _validate_chunks(answer: Any) -> None:
-    if not isinstance(answer, list) or not all(isinstance(c, str) for c in answer):
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(c, str) for c in answer):
         raise TypeError(f"answer must be a list of str (the chunks), got {type(answer).__name__} {answer!r:.60}")
 
 
@@ -257,7 +262,7 @@ def _vocab_cases() -> list[_Case]:
 
 def _compare_vocab(got: Any, expected: dict[int, bytes]) -> str | None:
     if not isinstance(got, dict):
-        return f"your function returned {type(got).__name__}; it should return a dict {{id: bytes}}"
+        return _Form(f"your function returned {type(got).__name__}; it should return a dict {{id: bytes}}")
     if set(got) != set(expected):
         missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
         return f"the ids are not right (missing: {missing[:5]}, unexpected: {extra[:5]})"
@@ -287,19 +292,23 @@ def _subsequence_cases() -> list[_Case]:
         _Case((7, 3), {}, "a short schedule", even),
         _Case((1000, 1), {}, "a single step", "One step must be the last one, T - 1."),
         _Case((10, 10), {}, "as many steps as the schedule has", even),
+        _Case((100, 8), {}, "8 uniform steps of 100, where rounding matters", even),
         _Case((1000, 10), {"spacing": "quadratic"}, "10 quadratic steps", square),
         _Case(
             (100, 50),
             {"spacing": "quadratic"},
             "quadratic steps that collide",
-            "Quadratic steps near 0 round to the same step: move each one up to just above the previous.",
+            "Quadratic steps near 0 round to the same step: round each to the nearest step, then move each "
+            "one up to just above the previous.",
         ),
     ]
 
 
 def _compare_steps(got: Any, expected: list[int]) -> str | None:
-    if not isinstance(got, list):
-        return f"your function returned {type(got).__name__}; it should return a list of ints"
+    steps = np.asarray(got) if isinstance(got, (list, tuple, np.ndarray)) else None
+    if steps is None or steps.ndim != 1 or (steps.size and steps.dtype.kind not in "iu"):
+        return _Form(f"your function returned {type(got).__name__} {_show(got):.40}; it should return a list of ints")
+    got = steps.tolist()
     if len(got) != len(expected):
         return f"your function returned {len(got)} steps instead of {len(expected)}"
     if got != expected:
