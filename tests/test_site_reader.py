@@ -49,6 +49,11 @@ def test_exercises_and_solutions_render(page, server, path: str):
         box = page.locator(f"div.exercise#{label}")
         assert box.count() == 1, f"exercise {label} is not on {path}"
         assert box.locator(".admonition-title").inner_text().startswith("Exercise")
+    # a self-checked exercise says so in its title (site/dlbook.css), every other one does not
+    marks = page.evaluate("""() => Array.from(document.querySelectorAll('div.exercise'), box => [
+        box.classList.contains('self-check'),
+        getComputedStyle(box.querySelector(':scope > .admonition-title'), '::after').content])""")
+    assert marks and all(("self-check" in content) == checked for checked, content in marks), marks
 
 
 @pytest.mark.parametrize("path", sorted(CHAPTER_PAGES))
