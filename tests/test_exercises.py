@@ -67,8 +67,10 @@ def test_exercise_labels_are_unique_and_every_exercise_has_a_folded_solution():
 def test_every_chapter_has_three_exercises():
     chapters = {p.parent for p in NOTEBOOKS if not p.parent.name.startswith("00-")}
     for folder in chapters:
-        n = sum(len(exercises(p)) for p in NOTEBOOKS if p.parent == folder)
-        assert n >= 3, f"{folder.name} has {n} exercises, fewer than three"
+        titles = [ex["argument"].strip() for p in NOTEBOOKS if p.parent == folder for ex in exercises(p).values()]
+        assert len(titles) >= 3, f"{folder.name} has {len(titles)} exercises, fewer than three"
+        for kind in ("Predict", "Change", "Implement"):  # the three kinds, named by their titles' first word
+            assert any(title.startswith(kind) for title in titles), f"{folder.name} has no '{kind} ...' exercise"
         assert any(
             ex["options"].get("class") == SELF_CHECK
             for p in NOTEBOOKS
