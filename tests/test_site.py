@@ -120,6 +120,8 @@ def opened(server, browser):
     pages = {}
 
     def open_page(path: str):
+        if path not in PAGES:  # the parameter is a placeholder: there is no built site
+            unavailable("no built site in _build/html: run `make book` first")
         if path in pages:
             return pages[path]
         page = browser.new_page(viewport={"width": WIDTH, "height": 900})
@@ -143,8 +145,6 @@ def opened(server, browser):
 
 @pytest.mark.parametrize("path", PAGES or ["<no built site>"])
 def test_page_loads_offline_with_math_images_and_widgets(opened, path: str):
-    if path not in PAGES:
-        unavailable("no built site in _build/html: run `make book` first")
     page, log = opened(path)
     assert not log.foreign(), f"requests to other hosts: {log.foreign()}"
     assert not log.failures, f"failed requests: {log.failures}"
@@ -167,8 +167,6 @@ def test_page_loads_offline_with_math_images_and_widgets(opened, path: str):
 
 @pytest.mark.parametrize("path", PAGES or ["<no built site>"])
 def test_every_static_slider_changes_the_visible_frame(opened, path: str):
-    if path not in PAGES:
-        unavailable("no built site in _build/html: run `make book` first")
     page, log = opened(path)
     views = page.locator(".dlbook-static")
     for v in range(views.count()):
@@ -277,8 +275,6 @@ def scrolling_code(page) -> list[str]:
 
 @pytest.mark.parametrize("path", PAGES or ["<no built site>"])
 def test_page_passes_the_accessibility_audit(opened, path: str):
-    if path not in PAGES:
-        unavailable("no built site in _build/html: run `make book` first")
     page, _ = opened(path)
     blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
     assert not blocking, "axe-core (WCAG 2 A/AA):\n" + "\n".join(
@@ -288,8 +284,6 @@ def test_page_passes_the_accessibility_audit(opened, path: str):
 
 @pytest.mark.parametrize("path", PAGES or ["<no built site>"])
 def test_every_image_has_alt_text_and_twice_the_pixels_shown(opened, path: str):
-    if path not in PAGES:
-        unavailable("no built site in _build/html: run `make book` first")
     page, _ = opened(path)
     problems = image_problems(page)
     assert not problems, "\n".join(problems[:20])
@@ -297,8 +291,6 @@ def test_every_image_has_alt_text_and_twice_the_pixels_shown(opened, path: str):
 
 @pytest.mark.parametrize("path", PAGES or ["<no built site>"])
 def test_page_shows_no_raw_markup_reprs_or_doubled_backslashes(opened, path: str):
-    if path not in PAGES:
-        unavailable("no built site in _build/html: run `make book` first")
     page, _ = opened(path)
     problems = markup_problems(page)
     assert not problems, "\n".join(problems[:20])
@@ -306,8 +298,6 @@ def test_page_shows_no_raw_markup_reprs_or_doubled_backslashes(opened, path: str
 
 @pytest.mark.parametrize("path", PAGES or ["<no built site>"])
 def test_code_boxes_fit_without_scrolling(opened, path: str):
-    if path not in PAGES:
-        unavailable("no built site in _build/html: run `make book` first")
     page, _ = opened(path)
     too_wide = scrolling_code(page)
     assert not too_wide, f"code lines wider than the code box at {WIDTH} px:\n" + "\n".join(too_wide)
