@@ -14,8 +14,7 @@
 - Accessibility: a notebook figure's ``<img>`` gets the alt text its PNG carries
   (``dlbook.plotting.figure_png`` writes the figure's own titles and labels into
   the PNG's ``Description``; nothing is made up here); the sidebar's
-  collapse toggles get a name; ``site/a11y.js`` names the widgets' controls, and
-  ``site/dlbook.css`` marks self-checked exercises.
+  collapse toggles get a name; ``site/a11y.js`` names the widgets' controls.
 - The root ``index.html`` redirect names the favicon, so browsers do not ask
   for a missing ``/favicon.ico``.
 """
@@ -97,7 +96,6 @@ def setup(app: Any) -> dict:
     KernelManager.transport_encryption.default_value = "auto"
     app.connect("config-inited", add_site_static)
     app.add_js_file("a11y.js")
-    app.add_css_file("dlbook.css")
     app.connect("doctree-read", alt_from_png, priority=400)  # before the image collector
     app.connect("html-page-context", drop_repeated_scripts, priority=1000)  # after every adder
     app.connect("html-page-context", name_sidebar_toggles, priority=1000)  # after the theme's
