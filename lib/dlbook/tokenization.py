@@ -128,7 +128,8 @@ def _check_pair_counts(ids: Any, counts: Any, weight: Any) -> tuple[Sequence[int
 def pair_counts(ids: Sequence[int], *, counts: dict[Pair, int] | None = None, weight: int = 1) -> dict[Pair, int]:
     """Count adjacent pairs: ``counts[(a, b)] += weight`` for each neighbour pair in ``ids``.
 
-    Overlapping pairs all count (``a a a`` holds ``(a, a)`` twice), as in GPT-2's trainer.
+    Overlapping pairs all count (``a a a`` holds ``(a, a)`` twice), as in the reference
+    code of Sennrich et al. (2016), ``subword-nmt``, and in minbpe.
     ``counts`` (updated in place and returned) accumulates over several sequences.
     """
     ids, counts, weight = _check_pair_counts(ids, counts, weight)
