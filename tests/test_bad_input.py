@@ -77,6 +77,7 @@ from dlbook import (
     perceptron,
     plotting,
     seeding,
+    sentencepiece_bpe,
     source,
     tokenization,
     tokenizer_adapters,
@@ -342,6 +343,11 @@ VALID: dict[str, Callable[[], Call] | str] = {
     # corpus
     "dlbook.corpus.python_docs_corpus": lambda: C(corpus.python_docs_corpus, max_chars=10, bad={"max_chars": [0]}),
     "dlbook.corpus.sample_texts": lambda: C(corpus.sample_texts),
+    "dlbook.corpus.python_docs_pages": lambda: C(corpus.python_docs_pages),
+    "dlbook.corpus.python_docs_split": lambda: C(
+        corpus.python_docs_split, held_out=0.1, seed=0, bad={"held_out": [0.0, 1.0]}
+    ),
+    "dlbook.corpus.chinese_text": lambda: C(corpus.chinese_text),
     # data
     "dlbook.data.two_moons": lambda: C(data.two_moons, n=5, noise=0.1, seed=0, bad={"n": [0], "noise": [-1.0]}),
     "dlbook.data.swiss_roll": lambda: C(data.swiss_roll, n=5, noise=0.1, seed=0, bad={"n": [0], "noise": [-1.0]}),
@@ -745,12 +751,23 @@ VALID: dict[str, Callable[[], Call] | str] = {
         tokenizer_adapters.to_tiktoken,
         tokenizer=tokenizer(),
         name="probe",
-        bad={"tokenizer": [tokenization.BPETokenizer(pattern=None)]},
+        special_tokens={"<|endoftext|>": 262},
+        bad={
+            "tokenizer": [tokenization.BPETokenizer(pattern=None)],
+            "special_tokens": [{"<|endoftext|>": 261}, {"": 262}, {"a": 262, "b": 262}, {"a": "262"}],
+        },
     ),
     "dlbook.tokenizer_adapters.train_hf_byte_level": lambda: C(
         tokenizer_adapters.train_hf_byte_level, text=TEXT, vocab_size=258, bad={"vocab_size": [255]}
     ),
     "dlbook.tokenizer_adapters.gpt2_bytes_to_unicode": lambda: C(tokenizer_adapters.gpt2_bytes_to_unicode),
+    # sentencepiece_bpe
+    "dlbook.sentencepiece_bpe.train_sentencepiece_bpe": lambda: C(
+        sentencepiece_bpe.train_sentencepiece_bpe,
+        text=TEXT,
+        vocab_size=280,
+        bad={"text": ["", " \n "], "vocab_size": [259, 261]},  # 261: too small for TEXT's characters
+    ),
     "dlbook.tokenizer_adapters.hf_vocab_bytes": lambda: C(tokenizer_adapters.hf_vocab_bytes, hf_tokenizer=hf()),
     # cache: the valid call caches a data set in a temporary folder; its arguments reach the data maker,
     # which names them itself

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from itertools import pairwise
+
 import pytest
+import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlbook.corpus import SAMPLE_TEXTS, python_docs_corpus, sample_texts
+from dlbook.corpus import (
+    CHINESE_PARAGRAPHS,
+    SAMPLE_TEXTS,
+    chinese_text,
+    python_docs_corpus,
+    python_docs_pages,
+    python_docs_split,
+    sample_texts,
+)
 from dlbook.display import show_bytes, tokens_html
 from dlbook.tokenization import (
     GPT2_SPLIT_PATTERN,
@@ -67,6 +80,28 @@ def test_corpus_is_deterministic_and_large():
     assert list(samples) == list(SAMPLE_TEXTS)
     assert any("\u4e00" <= c <= "\u9fff" for c in samples["Chinese"])
     assert any(len(c.encode("utf-8")) == 4 for c in samples["Emoji"])
+
+
+def test_page_split_is_seeded_disjoint_and_complete():
+    pages = python_docs_pages()
+    assert "\n\n".join(pages.values()) + "\n" == python_docs_corpus()
+    train, held = python_docs_split(0.1, seed=0)
+    assert (train, held) == python_docs_split(0.1, seed=0)
+    assert python_docs_split(0.1, seed=1) != (train, held)
+    held_pages = [key for key, page in pages.items() if page in held]
+    assert len(held_pages) == round(0.1 * len(pages))
+    # two separators "\n\n" fewer, one more final "\n"
+    assert len(train) + len(held) == len(python_docs_corpus()) - 1
+    assert held_pages != sorted(pages)[-len(held_pages) :]  # not the sorted tail
+    with pytest.raises(ValueError, match="held_out"):
+        python_docs_split(1.0)
+
+
+def test_chinese_text_is_the_books_paragraphs():
+    text = chinese_text()
+    assert text.splitlines() == list(CHINESE_PARAGRAPHS)
+    han = regex.findall(r"\p{Han}", text)
+    assert len(han) > 800 and len(han) > 0.8 * len(text.replace("\n", ""))
 
 
 def test_corpus_rejects_bad_max_chars():
@@ -251,6 +286,18 @@ def test_every_trained_token_encodes_to_itself(gpt4_tok, gpt2_tok):
         assert all(tok.encode_chunk(data) == [i] for i, data in tok.vocab.items())
 
 
+def test_special_tokens_bypass_merging(gpt4_tok):
+    eot = gpt4_tok.vocab_size
+    enc = to_tiktoken(gpt4_tok, special_tokens={"<|endoftext|>": eot})
+    doc = "the end<|endoftext|><|endoftext|>The start"
+    assert enc.encode(doc, allowed_special="all") == gpt4_tok.encode("the end") + [eot, eot] + gpt4_tok.encode(
+        "The start"
+    )
+    assert enc.encode_ordinary(doc) == gpt4_tok.encode(doc)
+    with pytest.raises(ValueError, match="special_tokens"):
+        to_tiktoken(gpt4_tok, special_tokens={"<|endoftext|>": eot - 1})  # collides with a merge
+
+
 def test_trained_vocab_has_no_duplicate_tokens(corpus):
     tok = BPETokenizer().train(corpus, 2048)
     assert len(set(tok.vocab.values())) == len(tok.vocab)
@@ -270,6 +317,38 @@ def test_compression_matches_hf_tokenizers(corpus, vocab_size):
     assert abs(ours_bpt - hf_bpt) / hf_bpt < 0.02
     shared = set(ours.vocab.values()) & set(hf_vocab_bytes(hf).values())
     assert len(shared) > 0.9 * vocab_size  # mostly the same tokens, too
+
+
+def test_hf_and_ours_part_at_a_tie_broken_in_their_own_ids(corpus):
+    """The first merge where the two trainers differ is a tie; each takes its smallest pair."""
+    text = corpus[:150_000]
+    ours = BPETokenizer(GPT2_SPLIT_PATTERN).train(text, 1024)
+    hf = train_hf_byte_level(text, 1024)
+    byte_of = {c: b for b, c in gpt2_bytes_to_unicode().items()}
+    hf_merges = [
+        tuple(bytes(byte_of[c] for c in part) for part in m) for m in json.loads(hf.to_str())["model"]["merges"]
+    ]
+    our_merges = [(ours.vocab[a], ours.vocab[b]) for a, b in ours.merges]
+    k = next(i for i, (x, y) in enumerate(zip(our_merges, hf_merges, strict=True)) if x != y)
+    before, counts = ours.truncated(256 + k), Counter()
+    for chunk, f in Counter(pretokenize(text, GPT2_SPLIT_PATTERN)).items():
+        for pair in pairwise(before.token_bytes(chunk)):
+            counts[pair] += f
+    assert counts[our_merges[k]] == counts[hf_merges[k]] == max(counts.values())
+    hf_id = {data: i for i, data in hf_vocab_bytes(hf).items()}
+    our_id = {data: i for i, data in ours.vocab.items()}
+    assert tuple(hf_id[p] for p in hf_merges[k]) < tuple(hf_id[p] for p in our_merges[k])
+    assert tuple(our_id[p] for p in our_merges[k]) < tuple(our_id[p] for p in hf_merges[k])
+
+
+def test_hf_numbers_single_bytes_in_gpt2_order(corpus):
+    """GPT-2's ids of the 256 bytes follow its printable stand-ins: "!" is 0, the space 220."""
+    hf = train_hf_byte_level(corpus[:20_000], 300)
+    table = gpt2_bytes_to_unicode()
+    ids = [hf.token_to_id(table[b]) for b in range(256)]
+    order = sorted(range(256), key=lambda b: table[b])
+    assert ids == [order.index(b) for b in range(256)]
+    assert ids[ord("!")] == 0 and ids[ord(" ")] == 220 and ids[0] == 188
 
 
 def test_gpt2_byte_alphabet_matches_hf():

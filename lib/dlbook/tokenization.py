@@ -4,7 +4,7 @@ Text becomes token ids in three steps:
 
 1. **UTF-8 bytes.** ``text.encode("utf-8")`` gives integers in 0..255, so ids
    0..255 are the 256 single bytes and no text is ever "unknown" (an ASCII
-   letter is 1 byte, a Chinese character 3, an emoji 4).
+   letter is 1 byte, a Chinese character 3, an emoji of one code point 4).
 2. **Pre-tokenization.** A regular expression splits the text into chunks
    (words with their leading space, runs of digits, punctuation, whitespace);
    merges never cross a chunk boundary.
@@ -128,7 +128,8 @@ def _check_pair_counts(ids: Any, counts: Any, weight: Any) -> tuple[Sequence[int
 def pair_counts(ids: Sequence[int], *, counts: dict[Pair, int] | None = None, weight: int = 1) -> dict[Pair, int]:
     """Count adjacent pairs: ``counts[(a, b)] += weight`` for each neighbour pair in ``ids``.
 
-    Overlapping pairs all count (``a a a`` holds ``(a, a)`` twice), as in GPT-2's trainer.
+    Overlapping pairs all count (``a a a`` holds ``(a, a)`` twice), as in the reference
+    code of Sennrich et al. (2016), ``subword-nmt``, and in minbpe.
     ``counts`` (updated in place and returned) accumulates over several sequences.
     """
     ids, counts, weight = _check_pair_counts(ids, counts, weight)

@@ -15,23 +15,42 @@ from dlbook.tokenization import BPETokenizer
 __all__ = ["to_tiktoken", "train_hf_byte_level", "gpt2_bytes_to_unicode", "hf_vocab_bytes"]
 
 
-def to_tiktoken(tokenizer: BPETokenizer, name: str = "dlbook-bpe") -> Any:
+def _check_special_tokens(special_tokens: Any, vocab_size: int) -> dict[str, int]:
+    if special_tokens is None:
+        return {}
+    if not isinstance(special_tokens, dict):
+        raise TypeError(f"special_tokens must be a dict {{text: id}} or None, got {type(special_tokens).__name__}")
+    for text, i in special_tokens.items():
+        check_str("special_tokens", text, allow_empty=False)
+        check_int("special_tokens", i, min_value=vocab_size)
+    if len(set(special_tokens.values())) != len(special_tokens):
+        raise ValueError(f"special_tokens must have distinct ids, got {special_tokens!r}")
+    return special_tokens
+
+
+def to_tiktoken(
+    tokenizer: BPETokenizer, name: str = "dlbook-bpe", *, special_tokens: dict[str, int] | None = None
+) -> Any:
     """The same vocabulary as a ``tiktoken.Encoding`` (ranks = our ids, our pattern).
 
     tiktoken merges by the *rank of the concatenated bytes* (any two adjacent parts
-    whose bytes form a token), we by the *pair* learned in training; the two agree
-    whenever every token has exactly one way to be assembled.
+    whose bytes form a token), we by the *pair* learned in training: not the same
+    rule (a hand-made table tells them apart), though they agree on the trained
+    vocabularies the tests try. ``special_tokens`` maps strings such as
+    ``"<|endoftext|>"`` to ids from ``tokenizer.vocab_size`` up; tiktoken cuts them
+    out of the text before pre-tokenization, so they are never merged or split.
     """
     import tiktoken
 
     tokenizer = check_instance("tokenizer", tokenizer, BPETokenizer)
     name = check_str("name", name, allow_empty=False)
+    special_tokens = _check_special_tokens(special_tokens, tokenizer.vocab_size)
     if tokenizer.pattern is None:
         raise ValueError("tokenizer must have a pattern: tiktoken always pre-splits")
     ranks: dict[bytes, int] = {}
     for i, data in tokenizer.vocab.items():
         ranks.setdefault(data, i)  # a duplicate byte string keeps its first (lowest) id
-    return tiktoken.Encoding(name=name, pat_str=tokenizer.pattern, mergeable_ranks=ranks, special_tokens={})
+    return tiktoken.Encoding(name=name, pat_str=tokenizer.pattern, mergeable_ranks=ranks, special_tokens=special_tokens)
 
 
 def train_hf_byte_level(text: str, vocab_size: int) -> Any:
