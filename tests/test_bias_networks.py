@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlbook.bias_networks import (
+    ACTIVATIONS,
     best_homogeneous_mse_1d,
     bias_before_batchnorm_gap,
     bias_grad_before_batchnorm,
+    bias_norms_before_batchnorm,
     fit_1d,
     homogeneity_gap,
     make_mlp,
@@ -36,6 +38,29 @@ def test_biased_net_is_not_homogeneous(seed):
     net = make_mlp(True, seed=seed)
     x = np.random.default_rng(seed).normal(size=(32, 1))
     assert homogeneity_gap(net, x, 2.0) > 1e-3
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_homogeneity_needs_a_positively_homogeneous_activation(activation):
+    net = make_mlp(False, activation=activation, in_features=3, seed=0).double()
+    x = torch.randn(64, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    gaps = [homogeneity_gap(net, x, alpha) for alpha in (0.1, 3.0)]
+    if activation in ("relu", "leaky_relu"):
+        assert max(gaps) < 1e-12
+    else:  # GELU and SiLU bend smoothly around 0: act(alpha z) != alpha act(z)
+        assert min(gaps) > 1e-3
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_rms_norm_makes_a_bias_free_net_scale_invariant(activation):
+    net = make_mlp(False, activation=activation, rms_norm=True, in_features=3, seed=1).double()
+    assert sum(isinstance(m, torch.nn.RMSNorm) for m in net) == 3  # before each of the 3 linear layers
+    x = torch.randn(64, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    for alpha in (0.5, 3.0, 100.0):
+        assert homogeneity_gap(net, x, alpha, degree=0) < 1e-10  # f(alpha x) = f(x)
+        assert homogeneity_gap(net, x, alpha, degree=1) > 1e-2  # not alpha f(x)
+    biased = make_mlp(True, activation=activation, rms_norm=True, in_features=3, seed=1).double()
+    assert homogeneity_gap(biased, x, 3.0, degree=0) < 1e-10  # the first norm already drops the scale
 
 
 def test_make_mlp_is_seeded_and_bias_flag_is_honoured():
@@ -94,6 +119,17 @@ def test_bias_before_batchnorm_gets_zero_gradient(seed):
     assert float(linear.weight.grad.abs().max()) > 1e-3
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+def test_only_weight_decay_moves_a_bias_before_batchnorm(optimizer):
+    x = np.random.default_rng(0).normal(size=(16, 3))
+    still = bias_norms_before_batchnorm(x, optimizer=optimizer, lr=0.1, steps=40)
+    assert len(still) == 41 and np.max(np.abs(still - still[0])) < 1e-8 * still[0]
+    decayed = bias_norms_before_batchnorm(x, optimizer=optimizer, weight_decay=0.2, lr=0.1, steps=40)
+    assert decayed[-1] < 0.5 * decayed[0]
+    if optimizer != "adam":  # SGD's L2 gradient and AdamW's decoupled decay shrink it by (1 - lr wd) a step
+        np.testing.assert_allclose(decayed, decayed[0] * 0.98 ** np.arange(41), rtol=1e-7)
+
+
 def test_functions_reject_bad_input():
     with pytest.raises(TypeError, match="bias"):
         make_mlp("yes")
@@ -117,3 +153,15 @@ def test_functions_reject_bad_input():
         bias_grad_before_batchnorm(np.ones((1, 2)))
     with pytest.raises(ValueError, match="out_features"):
         bias_grad_before_batchnorm(np.ones((3, 2)), out_features=0)
+    with pytest.raises(ValueError, match="activation"):
+        make_mlp(False, activation="tanh")
+    with pytest.raises(TypeError, match="rms_norm"):
+        make_mlp(False, rms_norm=1)
+    with pytest.raises(ValueError, match="degree"):
+        homogeneity_gap(make_mlp(False), np.ones((2, 1)), 2.0, degree=-1)
+    with pytest.raises(ValueError, match="optimizer"):
+        bias_norms_before_batchnorm(np.ones((3, 2)), optimizer="rmsprop")
+    with pytest.raises(ValueError, match="weight_decay"):
+        bias_norms_before_batchnorm(np.ones((3, 2)), weight_decay=-0.1)
+    with pytest.raises(ValueError, match="x"):
+        bias_norms_before_batchnorm(np.ones((1, 2)))

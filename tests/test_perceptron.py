@@ -127,6 +127,40 @@ def test_training_is_deterministic_and_seeded():
     assert r1.history == r2.history and np.array_equal(r1.w, r2.w)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fixed_threshold_works_only_with_the_origin_on_the_non_firing_side(seed):
+    X, y, w_star, b_star = separable_blobs(60, offset=1.5, margin=0.2, seed=seed)
+    T = 1.0
+    # reachable: only T / ||w|| places the line, so w* scaled by T / -b* is a separator with threshold T
+    np.testing.assert_array_equal(threshold_unit(X, w_star * T / -b_star, T), y)
+    fixed = train_perceptron(X, y, bias=False, T=T, max_epochs=2000, seed=seed)
+    assert fixed.converged and fixed.b == -T
+    np.testing.assert_array_equal(threshold_unit(X, fixed.w, T), y)
+    # flip the labels: the origin is now on the firing side, which no T > 0 can put it on
+    flipped = 1 - y
+    assert origin_surrounded(X[flipped == 1])
+    stuck = train_perceptron(X, flipped, bias=False, T=T, max_epochs=50, seed=seed)
+    assert not stuck.converged and min(stuck.history) > 0
+    assert train_perceptron(X, flipped, bias=False, T=-T, max_epochs=2000, seed=seed).converged
+    learned = train_perceptron(X, flipped, bias=True, seed=seed)
+    assert learned.converged and learned.b > 0  # a learned bias finds the side by itself
+
+
+def test_fixed_threshold_run_depends_only_on_T_over_lr():
+    X, y, _, _ = separable_blobs(50, seed=3)
+    a = train_perceptron(X, y, bias=False, T=1.0, lr=1.0, max_epochs=30, seed=1)
+    b = train_perceptron(X, y, bias=False, T=3.0, lr=3.0, max_epochs=30, seed=1)
+    assert a.history == b.history and np.allclose(3 * a.w, b.w)
+
+
+def test_fixed_threshold_can_miss_with_a_large_learning_rate():
+    """Two points on a line: the separating weights lie in [0.1, 1/9); steps of 1 jump over them."""
+    X, y = np.array([[10.0], [9.0]]), np.array([1, 0])
+    assert not train_perceptron(X, y, bias=False, T=1.0, lr=1.0, max_epochs=500).converged
+    assert train_perceptron(X, y, bias=False, T=1.0, lr=0.01, max_epochs=500).converged
+    assert train_perceptron(X, y, bias=True, lr=1.0, max_epochs=500).converged  # Novikoff: any lr
+
+
 def test_separable_data_through_origin_needs_no_bias():
     X, y, _, _ = separable_blobs(60, offset=0.0, margin=0.3, seed=2)
     assert train_perceptron(X, y, bias=False, seed=0).converged
@@ -195,6 +229,8 @@ Y_OK = np.array([0, 1, 1])
         (dict(max_epochs=True), TypeError, "max_epochs"),
         (dict(seed=-1), ValueError, "seed"),
         (dict(bias=1), TypeError, "bias"),
+        (dict(T=float("nan")), ValueError, "T"),
+        (dict(T="1"), TypeError, "T"),
     ],
 )
 def test_train_perceptron_rejects_bad_input(kwargs, exc, name):

@@ -1,10 +1,13 @@
-"""Biases in modern networks: homogeneity without them, redundancy before BatchNorm.
+r"""Biases in modern networks: homogeneity without them, redundancy before BatchNorm.
 
-A stack of bias-free linear layers and ReLUs is positively homogeneous,
-``f(alpha * x) = alpha * f(x)`` for ``alpha > 0`` (so ``f(0) = 0``), which rules
-out targets such as ``|x - 1|`` or a constant offset; biases fix it. A bias right
-before BatchNorm (training mode) is cancelled by the mean subtraction, and
-BatchNorm's own shift ``beta`` takes its role.
+A stack of bias-free linear layers and ReLUs (or leaky ReLUs) is positively
+homogeneous, ``f(alpha * x) = alpha * f(x)`` for ``alpha > 0`` (so ``f(0) = 0``),
+which rules out targets such as ``|x - 1|`` or a constant offset; biases fix it.
+GELU and SiLU are not positively homogeneous, and an RMSNorm in front makes a
+network scale-invariant instead, ``f(alpha * x) = f(x)``.
+A bias right before BatchNorm (training mode) is cancelled by the mean
+subtraction, and BatchNorm's own shift ``beta`` takes its role: it gets no
+gradient, so only weight decay moves it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from dlbook.checks import check_bool, check_device, check_finite_array, check_int, check_positive, check_seed
+from dlbook.checks import (
+    check_bool,
+    check_choice,
+    check_device,
+    check_finite_array,
+    check_int,
+    check_positive,
+    check_seed,
+)
 from dlbook.seeding import torch_threads
 
 __all__ = [
+    "ACTIVATIONS",
+    "OPTIMIZERS",
     "make_mlp",
     "homogeneity_gap",
     "best_homogeneous_mse_1d",
@@ -27,34 +40,62 @@ __all__ = [
     "fit_1d",
     "bias_before_batchnorm_gap",
     "bias_grad_before_batchnorm",
+    "bias_norms_before_batchnorm",
 ]
+
+#: The activations :func:`make_mlp` offers; ReLU and leaky ReLU are positively
+#: homogeneous (``act(alpha z) = alpha act(z)`` for ``alpha > 0``), GELU and SiLU are not.
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "silu": nn.SiLU}
+
+#: The optimizers :func:`bias_norms_before_batchnorm` trains with.
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 
 def make_mlp(
-    bias: bool, *, in_features: int = 1, hidden: int = 32, depth: int = 2, out_features: int = 1, seed: int = 0
+    bias: bool,
+    *,
+    activation: str = "relu",
+    rms_norm: bool = False,
+    in_features: int = 1,
+    hidden: int = 32,
+    depth: int = 2,
+    out_features: int = 1,
+    seed: int = 0,
 ) -> nn.Sequential:
-    """An MLP of ``depth`` hidden ReLU layers, with or without biases in every layer.
+    r"""An MLP of ``depth`` hidden layers, with or without biases in every layer.
 
-    Without biases every layer is ``x -> W x`` and ReLU satisfies
-    ``relu(alpha z) = alpha relu(z)`` for ``alpha > 0``, so the whole network is
-    positively homogeneous: ``f(alpha x) = alpha f(x)``. Weights are drawn from
+    Without biases every layer is ``x -> act(W x)``. For ``activation`` ``"relu"``
+    or ``"leaky_relu"``, ``act(alpha z) = alpha act(z)`` for ``alpha > 0``, so the
+    whole network is positively homogeneous: ``f(alpha x) = alpha f(x)``; for
+    ``"gelu"`` and ``"silu"`` it is not. ``rms_norm=True`` puts a bias-free
+    ``nn.RMSNorm`` before every linear layer (pre-normalisation, as in LLaMA);
+    ``RMSNorm(alpha x) = RMSNorm(x)`` up to its ``eps``, so the first one drops the
+    input's scale and the network is scale-invariant, ``f(alpha x) = f(x)``, with
+    or without biases. Weights are drawn from
     PyTorch's default initialisation under ``torch.manual_seed(seed)`` without
     touching the global random state.
     """
     bias = check_bool("bias", bias)
+    act = ACTIVATIONS[check_choice("activation", activation, tuple(ACTIVATIONS))]
+    rms_norm = check_bool("rms_norm", rms_norm)
     in_features = check_int("in_features", in_features, min_value=1)
     hidden = check_int("hidden", hidden, min_value=1)
     depth = check_int("depth", depth, min_value=1)
     out_features = check_int("out_features", out_features, min_value=1)
     seed = check_seed("seed", seed)
+
+    def linear(width: int, out: int) -> list[nn.Module]:
+        norm = [nn.RMSNorm(width, elementwise_affine=True)] if rms_norm else []
+        return [*norm, nn.Linear(width, out, bias=bias)]
+
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers: list[nn.Module] = []
         width = in_features
         for _ in range(depth):
-            layers += [nn.Linear(width, hidden, bias=bias), nn.ReLU()]
+            layers += [*linear(width, hidden), act()]
             width = hidden
-        layers.append(nn.Linear(width, out_features, bias=bias))
+        layers += linear(width, out_features)
         return nn.Sequential(*layers)
 
 
@@ -64,13 +105,17 @@ def _check_module(name: str, value: Any) -> nn.Module:
     return value
 
 
-def homogeneity_gap(model: nn.Module, x: Any, alpha: float) -> float:
-    """``max |f(alpha x) - alpha f(x)|`` over the batch ``x``: zero for a bias-free ReLU net.
+def homogeneity_gap(model: nn.Module, x: Any, alpha: float, *, degree: int = 1) -> float:
+    r"""``max |f(alpha x) - alpha**degree f(x)|`` over the batch ``x``.
 
-    ``alpha`` must be positive (ReLU is not odd, so ``alpha < 0`` is not covered).
+    Zero for a positively homogeneous network of that ``degree``: ``1`` for a
+    bias-free ReLU net, ``0`` (scale invariance) for a bias-free net with an
+    RMSNorm in front. ``alpha`` must be positive (ReLU is not odd, so
+    ``alpha < 0`` is not covered).
     """
     model = _check_module("model", model)
     alpha = check_positive("alpha", alpha)
+    degree = check_int("degree", degree, min_value=0)
     x_np = check_finite_array("x", x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x, ndim=2)
     if x_np.size == 0:
         raise ValueError(f"x must hold at least one row and column, got shape {x_np.shape}")
@@ -79,7 +124,7 @@ def homogeneity_gap(model: nn.Module, x: Any, alpha: float) -> float:
     xt = torch.as_tensor(x_np, **kw)
     with torch.no_grad():
         try:
-            gap = (model(alpha * xt) - alpha * model(xt)).abs().max()
+            gap = (model(alpha * xt) - alpha**degree * model(xt)).abs().max()
         except RuntimeError as exc:  # e.g. x has the wrong number of features for the model
             raise ValueError(f"x of shape {x_np.shape} does not fit model: {exc}") from exc
     return float(gap)
@@ -226,3 +271,47 @@ def bias_grad_before_batchnorm(x: Any, *, out_features: int = 4, seed: int = 0) 
     loss = (bn(linear(torch.as_tensor(x_np, dtype=torch.float64))) * probe).sum()
     loss.backward()
     return float(linear.bias.grad.abs().max())
+
+
+def bias_norms_before_batchnorm(
+    x: Any,
+    *,
+    optimizer: str = "sgd",
+    weight_decay: float = 0.0,
+    lr: float = 0.1,
+    steps: int = 50,
+    out_features: int = 4,
+    seed: int = 0,
+) -> np.ndarray:
+    r"""``||bias||`` of a linear layer followed by BatchNorm, before and after each training step.
+
+    Trains ``BN(W x + bias)`` (training mode, float64) on the mean squared error to
+    a random target with ``optimizer`` (``"sgd"``, ``"adam"`` or ``"adamw"``). The
+    loss gives the bias no gradient (:func:`bias_grad_before_batchnorm`), so plain
+    SGD and Adam leave it where it started, up to rounding; ``weight_decay > 0``
+    still pulls it to ``0``: by ``(1 - lr * weight_decay)`` per step for SGD and
+    AdamW, by about ``lr`` per step for Adam (whose decay enters the gradient).
+    Returns ``steps + 1`` norms.
+    """
+    x_np = _check_batch(x)
+    make_opt = OPTIMIZERS[check_choice("optimizer", optimizer, tuple(OPTIMIZERS))]
+    weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+    lr = check_positive("lr", lr)
+    steps = check_int("steps", steps, min_value=1)
+    out_features = check_int("out_features", out_features, min_value=1)
+    seed = check_seed("seed", seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        linear = nn.Linear(x_np.shape[1], out_features, bias=True, dtype=torch.float64)
+        bn = nn.BatchNorm1d(out_features, dtype=torch.float64)
+        target = torch.randn(x_np.shape[0], out_features, dtype=torch.float64)
+    bn.train()
+    xt = torch.as_tensor(x_np, dtype=torch.float64)
+    opt = make_opt([*linear.parameters(), *bn.parameters()], lr=lr, weight_decay=weight_decay)
+    norms = [float(linear.bias.detach().norm())]
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.mean((bn(linear(xt)) - target) ** 2).backward()
+        opt.step()
+        norms.append(float(linear.bias.detach().norm()))
+    return np.array(norms)

@@ -167,26 +167,34 @@ def perceptron_step(
 
 
 def train_perceptron(
-    X: Any, y: Any, *, bias: bool = True, lr: float = 1.0, max_epochs: int = 100, seed: int = 0
+    X: Any,
+    y: Any,
+    *,
+    bias: bool = True,
+    T: float = 0.0,
+    lr: float = 1.0,
+    max_epochs: int = 100,
+    seed: int = 0,
 ) -> PerceptronResult:
-    """Rosenblatt's perceptron rule, from zero weights, labels ``y`` in ``{0, 1}``.
+    r"""Rosenblatt's perceptron rule, from zero weights and bias ``b = -T``, labels ``y`` in ``{0, 1}``.
 
     Each epoch visits the samples in a fresh random order drawn from
     ``np.random.default_rng(seed)`` and applies :func:`perceptron_step`. Training
     stops after the first epoch with zero mistakes (``converged=True``) or after
-    ``max_epochs``. With ``bias=False`` the bias stays ``0.0`` and the boundary is
-    forced through the origin.
+    ``max_epochs``. With ``bias=False`` the bias stays ``-T``: a threshold picked
+    by hand, and with the default ``T = 0`` a boundary forced through the origin.
     """
     X = _check_X(X)
     y = _check_labels(y, X.shape[0])
     bias = check_bool("bias", bias)
+    T = check_real("T", T)
     lr = check_positive("lr", lr)
     max_epochs = check_int("max_epochs", max_epochs, min_value=1)
     seed = check_seed("seed", seed)
 
     rng = np.random.default_rng(seed)
     w = np.zeros(X.shape[1])
-    b = 0.0
+    b = -T
     history: list[int] = []
     snapshots: list[tuple[np.ndarray, float]] = []
     converged = False
