@@ -439,6 +439,14 @@ VALID: dict[str, Callable[[], Call] | str] = {
         bad={"alpha_bar": [0.0, 1.0, 1.5]},
         ok={"eps": [pts().unsqueeze(-1)]},
     ),  # elementwise: any shape
+    "dlbook.diffusion.mixture_eps": lambda: C(
+        diffusion.mixture_eps,
+        x=pts(),
+        alpha_bar=0.5,
+        means=pts(3, seed=1),
+        std=0.1,
+        bad={"alpha_bar": [0.0, 1.0, 1.5], "means": [torch.zeros(3, 3)], "std": [-0.1]},
+    ),
     # diffusion_models: network, trainer, samplers
     "dlbook.diffusion_models.sinusoidal_embedding": lambda: C(
         diffusion_models.sinusoidal_embedding,

@@ -149,6 +149,30 @@ def test_score_from_eps_is_the_gaussian_score():
     torch.testing.assert_close(D.score_from_eps(eps, ab), -(x - math.sqrt(ab) * MU) / (ab * S**2 + 1 - ab))
 
 
+def test_mixture_eps_is_the_mixture_score():
+    gen = torch.Generator().manual_seed(6)
+    means, std, ab = torch.randn(3, 2, generator=gen, dtype=torch.float64), 0.3, 0.4
+    x = torch.randn(7, 2, generator=gen, dtype=torch.float64).requires_grad_()
+    # log p_t by hand: the mixture of N(sqrt(ab) mu_k, v I); its gradient by autograd
+    var = ab * std**2 + 1 - ab
+    log_p = torch.logsumexp(-((x[:, None] - math.sqrt(ab) * means) ** 2).sum(-1) / (2 * var), dim=1)
+    (score,) = torch.autograd.grad(log_p.sum(), x)
+    eps = D.mixture_eps(x.detach(), ab, means=means, std=std)
+    torch.testing.assert_close(D.score_from_eps(eps, ab), score)
+
+
+def test_mixture_eps_of_one_component_is_the_gaussian_eps():
+    x = torch.randn(5, 2, generator=torch.Generator().manual_seed(7))
+    ab = 0.3
+    expected = math.sqrt(1 - ab) * (x - math.sqrt(ab) * MU) / (ab * S**2 + 1 - ab)
+    torch.testing.assert_close(D.mixture_eps(x, ab, means=MU[None], std=S), expected)
+
+
+def test_mixture_eps_rejects_means_of_another_dimension():
+    with pytest.raises(ValueError, match="means"):
+        D.mixture_eps(torch.zeros(4, 2), 0.5, means=torch.zeros(3, 3), std=0.1)
+
+
 def test_sde_drifts():
     sde, x, eps, tau = D.VPSDE(), torch.ones(3, 2), torch.full((3, 2), 0.5), 0.3
     score = D.score_from_eps(eps, sde.alpha_bar(tau))

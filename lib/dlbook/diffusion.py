@@ -44,6 +44,7 @@ __all__ = [
     "ddim_step",
     "VPSDE",
     "score_from_eps",
+    "mixture_eps",
 ]
 
 # ----------------------------------------------------------------------------- guards
@@ -305,3 +306,27 @@ def score_from_eps(eps: torch.Tensor, alpha_bar: float) -> torch.Tensor:
     """
     eps, alpha_bar = check_tensor("eps", eps), check_fraction("alpha_bar", alpha_bar, allow_one=False)
     return -eps / math.sqrt(1 - alpha_bar)
+
+
+def mixture_eps(x: torch.Tensor, alpha_bar: float, *, means: torch.Tensor, std: float) -> torch.Tensor:
+    r"""The exact noise prediction $\mathbb E[\epsilon \mid x_t = x]$ when the data are a Gaussian mixture.
+
+    For data $\tfrac1K\sum_k \mathcal N(\mu_k, s^2 I)$ (``means`` holds the $\mu_k$ as
+    rows, ``std`` is $s$), $x_t$ is the mixture of $\mathcal N(\sqrt{\bar\alpha}\,\mu_k,
+    v I)$ with $v = \bar\alpha s^2 + 1 - \bar\alpha$, whose score is
+    $\sum_k w_k(x)\,(\sqrt{\bar\alpha}\,\mu_k - x)/v$ with responsibilities
+    $w_k \propto \exp(-\lVert x - \sqrt{\bar\alpha}\,\mu_k\rVert^2 / 2v)$; then
+    $\epsilon = -\sqrt{1-\bar\alpha}\,\nabla\log p$. The network-free reference that
+    a perfectly trained $\epsilon_\theta$ would be.
+    """
+    x = check_tensor("x", x, ndim=2)
+    alpha_bar = check_fraction("alpha_bar", alpha_bar, allow_one=False)
+    means = check_tensor("means", means, ndim=2)
+    if means.shape[1] != x.shape[1]:
+        raise ValueError(f"means must have {x.shape[1]} columns like x, got shape {tuple(means.shape)}")
+    std = check_positive("std", std, allow_zero=True)
+    centres = math.sqrt(alpha_bar) * means.to(x.dtype)
+    var = alpha_bar * std**2 + 1 - alpha_bar
+    weights = torch.softmax(-(torch.cdist(x, centres) ** 2) / (2 * var), dim=1)
+    score = (weights @ centres - x) / var
+    return -math.sqrt(1 - alpha_bar) * score
