@@ -792,6 +792,13 @@ VALID: dict[str, Callable[[], Call] | str] = {
         bad={"text": ["", " \n "], "vocab_size": [259, 261]},  # 261: too small for TEXT's characters
     ),
     "dlbook.tokenizer_adapters.hf_vocab_bytes": lambda: C(tokenizer_adapters.hf_vocab_bytes, hf_tokenizer=hf()),
+    "dlbook.tokenizer_adapters.hf_merge_bytes": lambda: C(tokenizer_adapters.hf_merge_bytes, hf_tokenizer=hf()),
+    "dlbook.tokenizer_adapters.first_divergence": lambda: C(
+        tokenizer_adapters.first_divergence,
+        ours=tokenization.BPETokenizer(tokenization.GPT2_SPLIT_PATTERN).train(TEXT, 262),
+        hf_tokenizer=hf(),
+        text=TEXT,
+    ),
     # cache: the valid call caches a data set in a temporary folder; its arguments reach the data maker,
     # which names them itself
     "dlbook.cache.cache_dir": lambda: C(cache.cache_dir),

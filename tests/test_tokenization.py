@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from itertools import pairwise
-
 import pytest
 import regex
 from hypothesis import HealthCheck, given, settings
@@ -36,7 +32,14 @@ from dlbook.tokenization import (
     train_naive,
     train_trace,
 )
-from dlbook.tokenizer_adapters import gpt2_bytes_to_unicode, hf_vocab_bytes, to_tiktoken, train_hf_byte_level
+from dlbook.tokenizer_adapters import (
+    first_divergence,
+    gpt2_bytes_to_unicode,
+    hf_merge_bytes,
+    hf_vocab_bytes,
+    to_tiktoken,
+    train_hf_byte_level,
+)
 
 HYPOTHESIS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -324,16 +327,10 @@ def test_hf_and_ours_part_at_a_tie_broken_in_their_own_ids(corpus):
     text = corpus[:150_000]
     ours = BPETokenizer(GPT2_SPLIT_PATTERN).train(text, 1024)
     hf = train_hf_byte_level(text, 1024)
-    byte_of = {c: b for b, c in gpt2_bytes_to_unicode().items()}
-    hf_merges = [
-        tuple(bytes(byte_of[c] for c in part) for part in m) for m in json.loads(hf.to_str())["model"]["merges"]
-    ]
-    our_merges = [(ours.vocab[a], ours.vocab[b]) for a, b in ours.merges]
-    k = next(i for i, (x, y) in enumerate(zip(our_merges, hf_merges, strict=True)) if x != y)
-    before, counts = ours.truncated(256 + k), Counter()
-    for chunk, f in Counter(pretokenize(text, GPT2_SPLIT_PATTERN)).items():
-        for pair in pairwise(before.token_bytes(chunk)):
-            counts[pair] += f
+    split = first_divergence(ours, hf, text)
+    counts, k = split["counts"], split["k"]
+    hf_merges, our_merges = hf_merge_bytes(hf), [(ours.vocab[a], ours.vocab[b]) for a, b in ours.merges]
+    assert hf_merges[:k] == our_merges[:k] and (split["ours"], split["hf"]) == (our_merges[k], hf_merges[k])
     assert counts[our_merges[k]] == counts[hf_merges[k]] == max(counts.values())
     hf_id = {data: i for i, data in hf_vocab_bytes(hf).items()}
     our_id = {data: i for i, data in ours.vocab.items()}
@@ -360,6 +357,21 @@ def test_gpt2_byte_alphabet_matches_hf():
     assert table[ord(" ")] == "Ġ"
     with pytest.raises(TypeError, match="hf_tokenizer"):
         hf_vocab_bytes("nope")
+    with pytest.raises(TypeError, match="hf_tokenizer"):
+        hf_merge_bytes("nope")
+
+
+def test_first_divergence_rejects_bad_input(corpus):
+    text = corpus[:5_000]
+    ours, hf = BPETokenizer(GPT2_SPLIT_PATTERN).train(text, 300), train_hf_byte_level(text, 300)
+    with pytest.raises(TypeError, match="ours"):
+        first_divergence("nope", hf, text)
+    with pytest.raises(TypeError, match="hf_tokenizer"):
+        first_divergence(ours, "nope", text)
+    with pytest.raises(ValueError, match="text"):
+        first_divergence(ours, hf, "")
+    with pytest.raises(ValueError, match="identical merge lists"):
+        first_divergence(ours.truncated(257), hf, text)
 
 
 # ----------------------------------------------------------------------------- save / load

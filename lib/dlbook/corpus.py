@@ -30,7 +30,7 @@ SAMPLE_TEXTS: dict[str, str] = {
 HELLO_WORLD = "Hello World! The function returns the value; the Function returns a list. 你好世界！"
 
 
-#: A few paragraphs of Chinese written for this book (about 1,900 characters), the
+#: A few paragraphs of Chinese written for this book (about a thousand characters, 899 of them Han), the
 #: "little Chinese" mixed into the English corpus to train a mostly English tokenizer.
 CHINESE_PARAGRAPHS: tuple[str, ...] = (
     "语言模型并不直接阅读文字。它先把一段文本切成许多小块，每一块叫做一个词元，"

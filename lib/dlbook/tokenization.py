@@ -4,7 +4,7 @@ Text becomes token ids in three steps:
 
 1. **UTF-8 bytes.** ``text.encode("utf-8")`` gives integers in 0..255, so ids
    0..255 are the 256 single bytes and no text is ever "unknown" (an ASCII
-   letter is 1 byte, a Chinese character 3, an emoji of one code point 4).
+   letter is 1 byte, a Chinese character 3, a code point above U+FFFF, such as most emoji, 4).
 2. **Pre-tokenization.** A regular expression splits the text into chunks
    (words with their leading space, runs of digits, punctuation, whitespace);
    merges never cross a chunk boundary.

@@ -7,12 +7,22 @@ and HF's printable byte alphabet (``"Ġthe"`` for ``" the"``) undone to raw byte
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from itertools import pairwise
 from typing import Any
 
 from dlbook.checks import check_instance, check_int, check_str
-from dlbook.tokenization import BPETokenizer
+from dlbook.tokenization import BPETokenizer, pretokenize
 
-__all__ = ["to_tiktoken", "train_hf_byte_level", "gpt2_bytes_to_unicode", "hf_vocab_bytes"]
+__all__ = [
+    "to_tiktoken",
+    "train_hf_byte_level",
+    "gpt2_bytes_to_unicode",
+    "hf_vocab_bytes",
+    "hf_merge_bytes",
+    "first_divergence",
+]
 
 
 def _check_special_tokens(special_tokens: Any, vocab_size: int) -> dict[str, int]:
@@ -97,3 +107,34 @@ def hf_vocab_bytes(hf_tokenizer: Any) -> dict[int, bytes]:
             "hf_tokenizer must be a byte-level BPE (GPT-2 byte alphabet), got tokens outside that alphabet"
         )
     return {i: bytes(decoder[c] for c in token) for token, i in vocab.items()}
+
+
+def hf_merge_bytes(hf_tokenizer: Any) -> list[tuple[bytes, bytes]]:
+    """The merges of a HF byte-level BPE in learned order, each as a pair of raw byte strings."""
+    hf_vocab_bytes(hf_tokenizer)  # the same checks: a HF byte-level BPE
+    decoder = {c: b for b, c in gpt2_bytes_to_unicode().items()}
+    merges = json.loads(hf_tokenizer.to_str())["model"]["merges"]
+    return [(bytes(decoder[c] for c in a), bytes(decoder[c] for c in b)) for a, b in merges]
+
+
+def first_divergence(ours: BPETokenizer, hf_tokenizer: Any, text: str) -> dict[str, Any]:
+    r"""Where our merge list and Hugging Face's first differ, with the pair counts there.
+
+    Both trainers learned the first ``k`` merges alike; merge ``k`` differs. Returns
+    ``{"k": k, "ours": pair, "hf": pair, "counts": {pair: count}}`` with pairs of byte
+    strings, where ``counts`` holds every adjacent pair of ``text`` (pre-split with
+    ``ours.pattern``, weighted by chunk frequency) after those ``k`` shared merges:
+    the counts both trainers saw when they chose merge ``k``.
+    """
+    ours = check_instance("ours", ours, BPETokenizer)
+    text = check_str("text", text, allow_empty=False)
+    hf_merges = hf_merge_bytes(hf_tokenizer)
+    our_merges = [(ours.vocab[a], ours.vocab[b]) for a, b in ours.merges]
+    k = next((i for i, (x, y) in enumerate(zip(our_merges, hf_merges, strict=False)) if x != y), None)
+    if k is None:
+        raise ValueError("ours and hf_tokenizer must differ in a merge, got identical merge lists")
+    before, counts = ours.truncated(256 + k), Counter()
+    for chunk, f in Counter(pretokenize(text, ours.pattern)).items():
+        for pair in pairwise(before.token_bytes(chunk)):
+            counts[pair] += f
+    return {"k": k, "ours": our_merges[k], "hf": hf_merges[k], "counts": dict(counts)}
