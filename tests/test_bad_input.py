@@ -264,6 +264,16 @@ VALID: dict[str, Callable[[], Call] | str] = {
         seed=0,
         bad={"in_features": [0], "hidden": [0], "depth": [0], "out_features": [0], "activation": ["tanh"]},
     ),
+    "dlbook.bias_networks.make_prenorm_residual": lambda: C(
+        bias_networks.make_prenorm_residual,
+        activation="relu",
+        in_features=2,
+        width=3,
+        n_blocks=1,
+        out_features=1,
+        seed=0,
+        bad={"in_features": [0], "width": [0], "n_blocks": [0], "out_features": [0], "activation": ["tanh"]},
+    ),
     "dlbook.bias_networks.homogeneity_gap": lambda: C(
         bias_networks.homogeneity_gap,
         model=bias_networks.make_mlp(False, hidden=3, depth=1),
@@ -288,6 +298,7 @@ VALID: dict[str, Callable[[], Call] | str] = {
         x=np.array([0.0, 1.0, 2.0]),
         y=np.array([1.0, 0.0, 1.0]),
         bias=True,
+        activation="silu",
         hidden=3,
         depth=1,
         steps=2,
@@ -300,6 +311,7 @@ VALID: dict[str, Callable[[], Call] | str] = {
             "depth": [0],
             "y": [np.ones(2)],
             "device": ["nope"],
+            "activation": ["tanh"],
             **POS,
         },  # flattened: any shape
         ok={"x": [np.array([[0.0], [1.0], [2.0]])], "y": [np.array([[1.0], [0.0], [1.0]])]},
@@ -326,9 +338,17 @@ VALID: dict[str, Callable[[], Call] | str] = {
         weight_decay=0.1,
         lr=0.1,
         steps=2,
+        dtype="float32",
         out_features=2,
         seed=0,
-        bad={"optimizer": ["rmsprop"], "weight_decay": [-1.0], "steps": [0], "out_features": [0], **POS},
+        bad={
+            "dtype": ["float16"],
+            "optimizer": ["rmsprop"],
+            "weight_decay": [-1.0],
+            "steps": [0],
+            "out_features": [0],
+            **POS,
+        },
     ),
     # checks
     "dlbook.checks.check_int": lambda: V(checks.check_int, "n", 3, min_value=0),
@@ -630,6 +650,15 @@ VALID: dict[str, Callable[[], Call] | str] = {
     ),
     "dlbook.perceptron.convergence_bound": lambda: C(
         perceptron.convergence_bound, X=X(), y=Y, w_star=W2, b_star=0.1, bad={"w_star": [-W2, np.zeros(2)]}
+    ),
+    "dlbook.perceptron.frozen_threshold_bound": lambda: C(
+        perceptron.frozen_threshold_bound,
+        X=X(),
+        y=Y,
+        u=W2,
+        T=0.5,
+        lr=0.01,
+        bad={"u": [-W2, np.ones(3)], "y": [np.array([0, 1, 3])], **POS},
     ),
     "dlbook.perceptron.origin_surrounded": lambda: C(perceptron.origin_surrounded, X=X(), bad={"X": [np.ones((3, 3))]}),
     # plotting

@@ -17,6 +17,7 @@ from dlbook.bias_networks import (
     fit_1d,
     homogeneity_gap,
     make_mlp,
+    make_prenorm_residual,
 )
 
 
@@ -61,6 +62,29 @@ def test_rms_norm_makes_a_bias_free_net_scale_invariant(activation):
         assert homogeneity_gap(net, x, alpha, degree=1) > 1e-2  # not alpha f(x)
     biased = make_mlp(True, activation=activation, rms_norm=True, in_features=3, seed=1).double()
     assert homogeneity_gap(biased, x, 3.0, degree=0) < 1e-10  # the first norm already drops the scale
+
+
+@pytest.mark.parametrize("activation", ["relu", "silu"])
+def test_prenorm_residual_net_is_neither_homogeneous_nor_scale_invariant(activation):
+    net = make_prenorm_residual(activation=activation, in_features=3, seed=0).double()
+    assert all(m.bias is None for m in net.modules() if isinstance(m, torch.nn.Linear))
+    x = torch.randn(64, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    for alpha in (0.5, 2.0):
+        assert homogeneity_gap(net, x, alpha, degree=1) > 1e-2
+        assert homogeneity_gap(net, x, alpha, degree=0) > 1e-2
+    # each block alone is scale-invariant in its input, up to the skip path: block(a h) - a h = block(h) - h
+    block, h = net[1], torch.randn(8, 16, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(block(3.0 * h) - 3.0 * h, block(h) - h)
+    with pytest.raises(ValueError, match="n_blocks"):
+        make_prenorm_residual(n_blocks=0)
+
+
+def test_bias_free_silu_net_fits_below_the_homogeneous_floor():
+    x = np.linspace(-3, 3, 120)
+    y = np.abs(x - 1)
+    silu = fit_1d(x, y, bias=False, activation="silu", steps=600, seed=0)
+    assert silu.final_loss < 0.5 * best_homogeneous_mse_1d(x, y)
 
 
 def test_make_mlp_is_seeded_and_bias_flag_is_honoured():
@@ -130,6 +154,22 @@ def test_only_weight_decay_moves_a_bias_before_batchnorm(optimizer):
         np.testing.assert_allclose(decayed, decayed[0] * 0.98 ** np.arange(41), rtol=1e-7)
 
 
+def test_adam_moves_a_bias_before_batchnorm_in_float32_only():
+    x = np.random.default_rng(1).normal(size=(32, 6))
+    f32 = {opt: bias_norms_before_batchnorm(x, optimizer=opt, dtype="float32") for opt in ("sgd", "adam")}
+    f64 = bias_norms_before_batchnorm(x, optimizer="adam", dtype="float64")
+    assert np.max(np.abs(f64 - f64[0])) < 1e-8 * f64[0]
+    assert np.max(np.abs(f32["sgd"] - f32["sgd"][0])) < 1e-5 * f32["sgd"][0]  # SGD: steps of lr * 1e-8
+    assert np.max(np.abs(f32["adam"] - f32["adam"][0])) > 0.1 * f32["adam"][0]  # Adam: rounding noise / eps
+
+
+def test_adam_weight_decay_speed_does_not_depend_on_the_coefficient():
+    x = np.random.default_rng(1).normal(size=(32, 6))
+    a, b = (bias_norms_before_batchnorm(x, optimizer="adam", weight_decay=wd) for wd in (0.1, 0.01))
+    np.testing.assert_allclose(a[:20], b[:20], rtol=1e-3)
+    assert np.any(np.diff(a) > 0)  # it overshoots 0 and comes back: not a monotone decay
+
+
 def test_functions_reject_bad_input():
     with pytest.raises(TypeError, match="bias"):
         make_mlp("yes")
@@ -165,3 +205,7 @@ def test_functions_reject_bad_input():
         bias_norms_before_batchnorm(np.ones((3, 2)), weight_decay=-0.1)
     with pytest.raises(ValueError, match="x"):
         bias_norms_before_batchnorm(np.ones((1, 2)))
+    with pytest.raises(ValueError, match="dtype"):
+        bias_norms_before_batchnorm(np.ones((3, 2)), dtype="float16")
+    with pytest.raises(ValueError, match="activation"):
+        fit_1d(np.ones(3), np.ones(3), bias=False, activation="tanh")

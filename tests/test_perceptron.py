@@ -13,6 +13,7 @@ from sklearn.linear_model import Perceptron
 from dlbook.perceptron import (
     augment,
     convergence_bound,
+    frozen_threshold_bound,
     margin,
     origin_surrounded,
     perceptron_step,
@@ -159,6 +160,31 @@ def test_fixed_threshold_can_miss_with_a_large_learning_rate():
     assert not train_perceptron(X, y, bias=False, T=1.0, lr=1.0, max_epochs=500).converged
     assert train_perceptron(X, y, bias=False, T=1.0, lr=0.01, max_epochs=500).converged
     assert train_perceptron(X, y, bias=True, lr=1.0, max_epochs=500).converged  # Novikoff: any lr
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_frozen_threshold_converges_within_its_bound_for_a_small_lr(seed):
+    X, y, w_star, b_star = separable_blobs(60, offset=1.0, margin=0.3, angle=seed, seed=seed)
+    T = 1.0
+    u = w_star * T / -b_star  # separates with the threshold T
+    gamma_T, lr_max, _ = frozen_threshold_bound(X, y, u, T, lr=1e-3)
+    R2 = np.max(np.sum(X**2, axis=1))
+    assert gamma_T == pytest.approx(np.min((2 * y - 1) * (X @ u - T))) and lr_max == pytest.approx(2 * gamma_T / R2)
+    for lr in (0.9 * lr_max, 0.5 * lr_max, 0.1 * lr_max):
+        _, _, bound = frozen_threshold_bound(X, y, u, T, lr)
+        run = train_perceptron(X, y, bias=False, T=T, lr=lr, max_epochs=100_000, seed=seed)
+        assert run.converged and run.n_updates <= bound
+    assert frozen_threshold_bound(X, y, u, T, lr_max)[2] == np.inf  # no guarantee at or above lr_max
+
+
+def test_frozen_threshold_bound_rejects_a_non_separator():
+    X, y, w_star, b_star = separable_blobs(30, seed=0)
+    with pytest.raises(ValueError, match="u must separate"):
+        frozen_threshold_bound(X, y, -w_star, 1.0, 0.01)
+    with pytest.raises(ValueError, match="lr"):
+        frozen_threshold_bound(X, y, w_star, 1.0, 0.0)
+    with pytest.raises(ValueError, match="u"):
+        frozen_threshold_bound(X, y, np.ones(3), 1.0, 0.01)
 
 
 def test_separable_data_through_origin_needs_no_bias():

@@ -3,11 +3,12 @@ r"""Biases in modern networks: homogeneity without them, redundancy before Batch
 A stack of bias-free linear layers and ReLUs (or leaky ReLUs) is positively
 homogeneous, ``f(alpha * x) = alpha * f(x)`` for ``alpha > 0`` (so ``f(0) = 0``),
 which rules out targets such as ``|x - 1|`` or a constant offset; biases fix it.
-GELU and SiLU are not positively homogeneous, and an RMSNorm in front makes a
-network scale-invariant instead, ``f(alpha * x) = f(x)``.
+GELU and SiLU are not positively homogeneous; an MLP with an RMSNorm in front is
+scale-invariant instead, ``f(alpha * x) = f(x)``; and a pre-norm residual network
+(LLaMA's layout) mixes a degree-1 skip path with degree-0 blocks and is neither.
 A bias right before BatchNorm (training mode) is cancelled by the mean
 subtraction, and BatchNorm's own shift ``beta`` takes its role: it gets no
-gradient, so only weight decay moves it.
+gradient (up to rounding), so SGD leaves it alone and weight decay pulls it to 0.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from dlbook.seeding import torch_threads
 
 __all__ = [
     "ACTIVATIONS",
+    "DTYPES",
     "OPTIMIZERS",
     "make_mlp",
+    "make_prenorm_residual",
     "homogeneity_gap",
     "best_homogeneous_mse_1d",
     "Fit1D",
@@ -46,6 +49,9 @@ __all__ = [
 #: The activations :func:`make_mlp` offers; ReLU and leaky ReLU are positively
 #: homogeneous (``act(alpha z) = alpha act(z)`` for ``alpha > 0``), GELU and SiLU are not.
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "silu": nn.SiLU}
+
+#: The floating-point types :func:`bias_norms_before_batchnorm` trains in.
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 #: The optimizers :func:`bias_norms_before_batchnorm` trains with.
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
@@ -68,9 +74,10 @@ def make_mlp(
     or ``"leaky_relu"``, ``act(alpha z) = alpha act(z)`` for ``alpha > 0``, so the
     whole network is positively homogeneous: ``f(alpha x) = alpha f(x)``; for
     ``"gelu"`` and ``"silu"`` it is not. ``rms_norm=True`` puts a bias-free
-    ``nn.RMSNorm`` before every linear layer (pre-normalisation, as in LLaMA);
+    ``nn.RMSNorm`` before every linear layer of this plain MLP (no skip
+    connections, so not a transformer: see :func:`make_prenorm_residual`);
     ``RMSNorm(alpha x) = RMSNorm(x)`` up to its ``eps``, so the first one drops the
-    input's scale and the network is scale-invariant, ``f(alpha x) = f(x)``, with
+    input's scale and the MLP is scale-invariant, ``f(alpha x) = f(x)``, with
     or without biases. Weights are drawn from
     PyTorch's default initialisation under ``torch.manual_seed(seed)`` without
     touching the global random state.
@@ -99,6 +106,57 @@ def make_mlp(
         return nn.Sequential(*layers)
 
 
+class _PreNormGLU(nn.Module):
+    r"""``h + W_down (act(W_gate z) * W_up z)`` with ``z = RMSNorm(h)``, no biases."""
+
+    def __init__(self, width: int, act: type[nn.Module]) -> None:
+        super().__init__()
+        self.norm = nn.RMSNorm(width)
+        self.gate, self.up = (nn.Linear(width, 2 * width, bias=False) for _ in range(2))
+        self.down = nn.Linear(2 * width, width, bias=False)
+        self.act = act()
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        z = self.norm(h)
+        return h + self.down(self.act(self.gate(z)) * self.up(z))
+
+
+def make_prenorm_residual(
+    *,
+    activation: str = "silu",
+    in_features: int = 4,
+    width: int = 16,
+    n_blocks: int = 4,
+    out_features: int = 1,
+    seed: int = 0,
+) -> nn.Sequential:
+    r"""A bias-free pre-norm residual network, the layout of LLaMA's feed-forward path.
+
+    A linear embedding, then ``n_blocks`` blocks
+    ``h <- h + W_down(act(W_gate z) * (W_up z))`` with ``z = RMSNorm(h)``
+    (``activation="silu"``: SwiGLU; ``"relu"``: ReGLU), a final RMSNorm and a
+    linear head; no attention, no biases. Each block's update is scale-invariant
+    in ``h``, but the skip path carries ``h`` itself (degree 1), so the network is
+    neither positively homogeneous nor scale-invariant, whatever the gate (a gated
+    product of two degree-1 maps is degree 2 even with ReLU). Seeded like
+    :func:`make_mlp`.
+    """
+    act = ACTIVATIONS[check_choice("activation", activation, tuple(ACTIVATIONS))]
+    in_features = check_int("in_features", in_features, min_value=1)
+    width = check_int("width", width, min_value=1)
+    n_blocks = check_int("n_blocks", n_blocks, min_value=1)
+    out_features = check_int("out_features", out_features, min_value=1)
+    seed = check_seed("seed", seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(
+            nn.Linear(in_features, width, bias=False),
+            *(_PreNormGLU(width, act) for _ in range(n_blocks)),
+            nn.RMSNorm(width),
+            nn.Linear(width, out_features, bias=False),
+        )
+
+
 def _check_module(name: str, value: Any) -> nn.Module:
     if not isinstance(value, nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
@@ -109,8 +167,8 @@ def homogeneity_gap(model: nn.Module, x: Any, alpha: float, *, degree: int = 1) 
     r"""``max |f(alpha x) - alpha**degree f(x)|`` over the batch ``x``.
 
     Zero for a positively homogeneous network of that ``degree``: ``1`` for a
-    bias-free ReLU net, ``0`` (scale invariance) for a bias-free net with an
-    RMSNorm in front. ``alpha`` must be positive (ReLU is not odd, so
+    bias-free ReLU MLP, ``0`` (scale invariance) for an MLP with an RMSNorm in
+    front; neither for a pre-norm residual network. ``alpha`` must be positive (ReLU is not odd, so
     ``alpha < 0`` is not covered).
     """
     model = _check_module("model", model)
@@ -176,6 +234,7 @@ def fit_1d(
     y: Any,
     *,
     bias: bool,
+    activation: str = "relu",
     hidden: int = 32,
     depth: int = 2,
     steps: int = 1500,
@@ -194,7 +253,7 @@ def fit_1d(
     steps = check_int("steps", steps, min_value=1)
     lr = check_positive("lr", lr)
     device = check_device("device", device)
-    model = make_mlp(bias, hidden=hidden, depth=depth, seed=seed).to(device)
+    model = make_mlp(bias, activation=activation, hidden=hidden, depth=depth, seed=seed).to(device)
     xt = torch.as_tensor(x, dtype=torch.float32, device=device).reshape(-1, 1)
     yt = torch.as_tensor(y, dtype=torch.float32, device=device).reshape(-1, 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -280,17 +339,21 @@ def bias_norms_before_batchnorm(
     weight_decay: float = 0.0,
     lr: float = 0.1,
     steps: int = 50,
+    dtype: str = "float64",
     out_features: int = 4,
     seed: int = 0,
 ) -> np.ndarray:
     r"""``||bias||`` of a linear layer followed by BatchNorm, before and after each training step.
 
-    Trains ``BN(W x + bias)`` (training mode, float64) on the mean squared error to
-    a random target with ``optimizer`` (``"sgd"``, ``"adam"`` or ``"adamw"``). The
-    loss gives the bias no gradient (:func:`bias_grad_before_batchnorm`), so plain
-    SGD and Adam leave it where it started, up to rounding; ``weight_decay > 0``
-    still pulls it to ``0``: by ``(1 - lr * weight_decay)`` per step for SGD and
-    AdamW, by about ``lr`` per step for Adam (whose decay enters the gradient).
+    Trains ``BN(W x + bias)`` (training mode, in ``dtype``) on the mean squared
+    error to a random target with ``optimizer`` (``"sgd"``, ``"adam"`` or
+    ``"adamw"``). The loss gives the bias no gradient beyond rounding
+    (:func:`bias_grad_before_batchnorm`), so SGD leaves it where it started, and so
+    does Adam in float64; in float32 the rounding noise is comparable to Adam's
+    ``eps`` and Adam turns it into steps of up to about ``lr``. ``weight_decay > 0``
+    pulls it to ``0``: by ``(1 - lr * weight_decay)`` per step for SGD and AdamW;
+    Adam normalizes its gradient ``weight_decay * bias`` into steps of about ``lr``
+    whatever ``weight_decay`` is, overshooting and oscillating around ``0``.
     Returns ``steps + 1`` norms.
     """
     x_np = _check_batch(x)
@@ -298,15 +361,16 @@ def bias_norms_before_batchnorm(
     weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
     lr = check_positive("lr", lr)
     steps = check_int("steps", steps, min_value=1)
+    dtype_t = DTYPES[check_choice("dtype", dtype, tuple(DTYPES))]
     out_features = check_int("out_features", out_features, min_value=1)
     seed = check_seed("seed", seed)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]):  # drawn in float64: the same start in either dtype
         torch.manual_seed(seed)
-        linear = nn.Linear(x_np.shape[1], out_features, bias=True, dtype=torch.float64)
-        bn = nn.BatchNorm1d(out_features, dtype=torch.float64)
-        target = torch.randn(x_np.shape[0], out_features, dtype=torch.float64)
+        linear = nn.Linear(x_np.shape[1], out_features, bias=True, dtype=torch.float64).to(dtype_t)
+        bn = nn.BatchNorm1d(out_features, dtype=torch.float64).to(dtype_t)
+        target = torch.randn(x_np.shape[0], out_features, dtype=torch.float64).to(dtype_t)
     bn.train()
-    xt = torch.as_tensor(x_np, dtype=torch.float64)
+    xt = torch.as_tensor(x_np, dtype=dtype_t)
     opt = make_opt([*linear.parameters(), *bn.parameters()], lr=lr, weight_decay=weight_decay)
     norms = [float(linear.bias.detach().norm())]
     for _ in range(steps):

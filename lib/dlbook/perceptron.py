@@ -32,6 +32,7 @@ __all__ = [
     "train_perceptron",
     "separable_blobs",
     "convergence_bound",
+    "frozen_threshold_bound",
     "margin",
     "origin_surrounded",
 ]
@@ -78,7 +79,10 @@ def _check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray:
 
 
 def threshold_unit(X: Any, w: Any, T: float) -> np.ndarray:
-    """McCulloch-Pitts threshold unit: ``1`` where ``X @ w >= T``, else ``0``.
+    """Threshold unit: ``1`` where ``X @ w >= T``, else ``0``.
+
+    McCulloch and Pitts' neuron (1943) with real-valued weights (theirs counted
+    binary excitatory inputs equally, and any active inhibitory input vetoed).
 
     ``X`` has one sample per row (shape ``(n, d)``), ``w`` has shape ``(d,)``.
     A larger threshold ``T`` makes the unit harder to activate.
@@ -289,6 +293,32 @@ def convergence_bound(X: Any, y: Any, w_star: Any, b_star: float) -> tuple[float
         raise ValueError(f"w_star, b_star must separate the data with a positive margin, got gamma={gamma:.3g}")
     R = float(np.max(np.linalg.norm(augment(X), axis=1)))
     return R, gamma, (R / gamma) ** 2
+
+
+def frozen_threshold_bound(X: Any, y: Any, u: Any, T: float, lr: float) -> tuple[float, float, float]:
+    r"""Mistake bound for the perceptron with its threshold frozen at ``T`` (``bias=False``).
+
+    If ``u`` separates with threshold ``T``, ``gamma_T = min_i s_i (u . x_i - T) > 0``
+    (``s_i = 2 y_i - 1``), and ``R = max_i ||x_i||``, every update from ``w`` to
+    ``w + lr s_i x_i`` shrinks ``||w - u||^2`` by at least
+    ``lr (2 gamma_T - lr R^2)``. Started at ``w = 0``, the run therefore makes at
+    most ``||u||^2 / (lr (2 gamma_T - lr R^2))`` updates when
+    ``lr < 2 gamma_T / R^2``, and there is no guarantee otherwise. Returns
+    ``(gamma_T, lr_max, bound)`` with ``lr_max = 2 gamma_T / R^2`` and
+    ``bound = inf`` for ``lr >= lr_max``; raises ``ValueError`` if ``gamma_T <= 0``.
+    """
+    X = _check_X(X)
+    y = _check_labels(y, X.shape[0])
+    u = _check_w(u, X.shape[1], name="u")
+    T = check_real("T", T)
+    lr = check_positive("lr", lr)
+    gamma_T = float(np.min((2 * y - 1) * (X @ u - T)))
+    if gamma_T <= 0:
+        raise ValueError(f"u must separate the data with threshold T and a positive margin, got gamma_T={gamma_T:.3g}")
+    R2 = float(np.max(np.sum(X**2, axis=1)))
+    lr_max = 2 * gamma_T / R2
+    bound = float(u @ u) / (lr * (2 * gamma_T - lr * R2)) if lr < lr_max else math.inf
+    return gamma_T, lr_max, bound
 
 
 def origin_surrounded(X: Any) -> bool:
