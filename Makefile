@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := _vendor/vendor/.copied
 
 # Tests that read the built site or the build's executed notebooks.
-BUILD_TESTS := tests/test_site.py tests/test_stored_outputs.py
+BUILD_TESTS := tests/test_site.py tests/test_site_reader.py tests/test_stored_outputs.py
 
 .PHONY: setup book lint unit test bench lab clean
 
