@@ -285,7 +285,7 @@ def train_char_rnn(
     *,
     hidden_size: int = 64,
     seq_length: int = 25,
-    steps: int = 3000,
+    steps: int = 6000,
     lr: float = 0.1,
     max_norm: float = 5.0,
     seed: int = 0,
