@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -204,6 +205,8 @@ def test_encode_one_hot_and_unigram_entropy():
     expected = -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))
     assert unigram_entropy(ids) == pytest.approx(expected)
     zen = zen_of_python()
+    _, zen_ids = encode_text(zen)
+    assert unigram_entropy(zen_ids) == pytest.approx(scipy.stats.entropy(np.bincount(zen_ids)), rel=1e-12)
     assert zen.startswith("The Zen of Python, by Tim Peters") and "Beautiful is better than ugly." in zen
 
 
