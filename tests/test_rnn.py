@@ -15,6 +15,7 @@ from dlbook.rnn import (
     bptt,
     clip_by_norm,
     encode_text,
+    init_params,
     jacobian_through_time,
     one_hot,
     rnn_forward,
@@ -190,6 +191,20 @@ def test_jacobian_norm_is_bounded_by_the_power_of_norm_W(norm):
         assert np.linalg.norm(J[t], 2) <= norm ** (T - t) * (1 + 1e-12)
 
 
+def test_norm_W_above_one_grows_on_small_inputs_and_vanishes_on_saturated_ones():
+    """||W||_2 > 1 is necessary for growth, not enough: saturated tanh units still shrink the product."""
+    H, T = 16, 30
+    rng = np.random.default_rng(1)
+    Q, _ = np.linalg.qr(rng.standard_normal((H, H)))
+    xs = rng.standard_normal((T, H))
+
+    def norm_back(input_scale: float) -> float:  # ||dh(T)/dh(0)||_2 with W = 1.5 Q
+        params = RNNParams(input_scale * np.eye(H), 1.5 * Q, np.zeros((1, H)), np.zeros(H), np.zeros(1))
+        return np.linalg.norm(jacobian_through_time(params, xs)[0], 2)
+
+    assert 10 < norm_back(0.1) <= 1.5**T and norm_back(3.0) < 1e-3
+
+
 def test_step_jacobian_scales_rows_by_tanh_derivative():
     W, h = np.arange(4.0).reshape(2, 2), np.array([0.5, -0.2])
     np.testing.assert_allclose(step_jacobian(W, h), np.diag(1 - h**2) @ W)
@@ -220,6 +235,44 @@ def test_char_rnn_learns_a_short_text_and_is_seeded():
     np.testing.assert_array_equal(model.losses, again.losses)
     out = sample_text(model.params, chars, "hel", 10, seed=0)
     assert len(out) == 13 and out.startswith("hel") and set(out) <= set(chars)
+
+
+def test_train_char_rnn_equals_a_torch_mirror_step_by_step():
+    """Chunks, carried state, reset at the end of the text, clipping and Adagrad against torch autograd.
+
+    torch.optim.Adagrad divides by sqrt(sum g^2) + eps; with eps = 0 and the sum started
+    at 1e-8 that is min-char-rnn's sqrt(sum g^2 + 1e-8).
+    """
+    text, H, T, steps, lr, max_norm = "abcab cabba, abc. ", 5, 4, 9, 0.1, 0.05
+    model = train_char_rnn(text, hidden_size=H, seq_length=T, steps=steps, lr=lr, max_norm=max_norm, seed=3)
+    chars, ids = encode_text(text)
+    K = len(chars)
+    start = init_params(K, H, K, seed=3)
+    p = {n: torch.tensor(a, requires_grad=True) for n, a in zip("UWVbc", start, strict=True)}
+    opt = torch.optim.Adagrad(list(p.values()), lr=lr, eps=0.0, initial_accumulator_value=1e-8)
+    losses, pos, h, clipped = [], 0, np.zeros(H), 0
+    for _ in range(steps):
+        if pos + T + 1 > len(ids):
+            pos, h = 0, np.zeros(H)
+        xs, targets = np.eye(K)[ids[pos : pos + T]], ids[pos + 1 : pos + T + 1]
+        opt.zero_grad()
+        loss = torch_loss(p, xs, targets, h)
+        loss.backward()
+        norm = torch.sqrt(sum((t.grad**2).sum() for t in p.values())).item()
+        for t in p.values():  # by hand: clip_grad_norm_ divides by norm + 1e-6 (tested above)
+            t.grad *= min(1.0, max_norm / norm)
+        clipped += norm > max_norm
+        opt.step()
+        losses.append(loss.item() / T)
+        with torch.no_grad():  # the state carried over, with the updated weights
+            ht = torch.from_numpy(h)
+            for x in torch.from_numpy(xs):
+                ht = torch.tanh(p["U"] @ x + p["W"] @ ht + p["b"])
+        h, pos = ht.numpy(), pos + T
+    assert clipped > 0 and pos < steps * T  # the run clipped and wrapped around the text
+    np.testing.assert_allclose(model.losses, losses, rtol=1e-9)
+    for name, a in zip("UWVbc", model.params, strict=True):
+        np.testing.assert_allclose(a, p[name].detach().numpy(), rtol=0, atol=1e-7, err_msg=name)
 
 
 # ----------------------------------------------------------------------------- bad input

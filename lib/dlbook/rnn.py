@@ -165,6 +165,7 @@ def bptt(params: RNNParams, xs: Any, targets: Any, h0: Any = None, truncate: int
             + W^\top \operatorname{diag}(1 - h^{(t+1)2})\, \delta^{(t+1)},
         \qquad a^{(t)} = \operatorname{diag}(1 - h^{(t)2})\, \delta^{(t)},
 
+    (:math:`a^{(t)}` is the gradient at the pre-activation :math:`U x^{(t)} + W h^{(t-1)} + b`),
     then :math:`\partial L/\partial W = \sum_t a^{(t)} h^{(t-1)\top}`,
     :math:`\partial L/\partial U = \sum_t a^{(t)} x^{(t)\top}`,
     :math:`\partial L/\partial b = \sum_t a^{(t)}`,
@@ -296,7 +297,9 @@ def train_char_rnn(
     over from the previous chunk (truncated BPTT by chunks), clips the gradients to
     global norm ``max_norm`` and takes an Adagrad step
     :math:`\theta \leftarrow \theta - \eta\, g / \sqrt{\sum g^2 + 10^{-8}}`.
-    At the end of the text it starts again from :math:`h = 0`.
+    At the end of the text it starts again from :math:`h = 0`. The state carried
+    into the next chunk is recomputed with the updated weights (min-char-rnn
+    carries the one from before the update).
     """
     chars, ids = encode_text(text)
     H = check_int("hidden_size", hidden_size, min_value=1)
