@@ -76,6 +76,7 @@ from dlbook import (
     ode,
     perceptron,
     plotting,
+    rnn,
     seeding,
     sentencepiece_bpe,
     source,
@@ -240,6 +241,28 @@ def frames(k: int) -> list[Any]:
     return [widgets.frame_widget(f"<i>{i}</i>") for i in range(k)]
 
 
+def rnn_call() -> dict[str, Any]:
+    """A valid (params, xs, h0) for dlbook.rnn: D = 3, H = 4, K = 5, T = 6."""
+    rng = np.random.default_rng(0)
+    return {"params": rnn.init_params(3, 4, 5, scale=0.5), "xs": rng.standard_normal((6, 3)), "h0": np.zeros(4)}
+
+
+def rnn_targets() -> np.ndarray:
+    return np.array([0, 4, 2, 1, 3, 0])
+
+
+RNN_BAD = {
+    "params": [
+        rnn.init_params(2, 4, 5),  # D does not match xs
+        rnn.init_params(3, 4, 5)._replace(c=np.zeros(3)),
+        rnn.init_params(3, 4, 5)._replace(W=np.full((4, 4), math.nan)),
+    ],
+    "xs": [np.zeros((6, 2))],
+    "h0": [np.zeros(3)],
+}
+TARGETS_BAD = {"targets": [np.array([0, 5, 0, 0, 0, 0]), np.array([0, -1, 0, 0, 0, 0]), np.array([0, 1]), np.zeros(6)]}
+
+
 def X() -> np.ndarray:
     return np.array([[1.0, 2.0], [-1.0, -2.0], [2.0, 0.5]])
 
@@ -382,6 +405,7 @@ VALID: dict[str, Callable[[], Call] | str] = {
         corpus.python_docs_split, held_out=0.1, seed=0, bad={"held_out": [0.0, 1.0]}
     ),
     "dlbook.corpus.chinese_text": lambda: C(corpus.chinese_text),
+    "dlbook.corpus.zen_of_python": lambda: C(corpus.zen_of_python),
     # data
     "dlbook.data.two_moons": lambda: C(data.two_moons, n=5, noise=0.1, seed=0, bad={"n": [0], "noise": [-1.0]}),
     "dlbook.data.swiss_roll": lambda: C(data.swiss_roll, n=5, noise=0.1, seed=0, bad={"n": [0], "noise": [-1.0]}),
@@ -678,6 +702,65 @@ VALID: dict[str, Callable[[], Call] | str] = {
         width=2.0,
         height=1.0,
         bad={"nrows": [0], "ncols": [0], "width": [0.0, -1.0], "height": [0.0]},
+    ),
+    # rnn: a vanilla RNN (D = 3, H = 4, K = 5) over T = 6 steps
+    "dlbook.rnn.RNNParams": RECORD,
+    "dlbook.rnn.Forward": RECORD,
+    "dlbook.rnn.CharRNN": RECORD,
+    "dlbook.rnn.init_params": lambda: C(
+        rnn.init_params,
+        input_size=3,
+        hidden_size=4,
+        output_size=5,
+        scale=0.1,
+        seed=0,
+        bad={"input_size": [0], "hidden_size": [0], "output_size": [0], "scale": [0.0, -1.0]},
+    ),
+    "dlbook.rnn.rnn_forward": lambda: C(rnn.rnn_forward, **rnn_call(), bad=RNN_BAD),
+    "dlbook.rnn.rnn_loss": lambda: C(rnn.rnn_loss, **rnn_call(), targets=rnn_targets(), bad=RNN_BAD | TARGETS_BAD),
+    "dlbook.rnn.bptt": lambda: C(
+        rnn.bptt, **rnn_call(), targets=rnn_targets(), truncate=2, bad=RNN_BAD | TARGETS_BAD | {"truncate": [0]}
+    ),
+    "dlbook.rnn.jacobian_through_time": lambda: C(rnn.jacobian_through_time, **rnn_call(), bad=RNN_BAD),
+    "dlbook.rnn.step_jacobian": lambda: C(
+        rnn.step_jacobian, W=np.eye(2) * 0.5, h=np.array([0.1, -0.3]), bad={"W": [np.eye(3)], "h": [np.zeros(3)]}
+    ),
+    "dlbook.rnn.clip_by_norm": lambda: C(
+        rnn.clip_by_norm,
+        grads=rnn.init_params(3, 4, 5),
+        max_norm=1.0,
+        bad={"grads": [rnn.init_params(3, 4, 5)._replace(W=np.ones((3, 3)))], "max_norm": [0.0, -1.0]},
+    ),
+    "dlbook.rnn.encode_text": lambda: C(rnn.encode_text, text="abca", bad={"text": [""]}),
+    "dlbook.rnn.one_hot": lambda: C(
+        rnn.one_hot,
+        ids=np.array([0, 2, 1]),
+        size=3,
+        bad={"ids": [np.array([0, 3]), np.array([-1, 0]), np.array([0.0, 1.0])], "size": [0]},
+        ok={"ids": [np.array([0, 2, 1])[:0]]},  # no ids: no rows
+    ),
+    "dlbook.rnn.unigram_entropy": lambda: C(
+        rnn.unigram_entropy, ids=np.array([0, 2, 1, 0]), bad={"ids": [np.array([-1, 0]), np.array([0.5])]}
+    ),
+    "dlbook.rnn.train_char_rnn": lambda: C(
+        rnn.train_char_rnn,
+        text="abcabcabc",
+        hidden_size=3,
+        seq_length=3,
+        steps=2,
+        lr=0.1,
+        max_norm=5.0,
+        seed=0,
+        bad={"text": ["", "abc"], "hidden_size": [0], "seq_length": [0, 20], "steps": [0], "max_norm": [0.0], **POS},
+    ),
+    "dlbook.rnn.sample_text": lambda: C(
+        rnn.sample_text,
+        params=rnn.init_params(3, 4, 3),
+        chars="abc",
+        start="ab",
+        length=4,
+        seed=0,
+        bad={"chars": ["", "ab"], "start": ["", "az"], "params": [rnn.init_params(2, 4, 3)]},
     ),
     # seeding
     "dlbook.seeding.seed_everything": lambda: C(seeding.seed_everything, seed=0),
@@ -1005,7 +1088,7 @@ def bad_values(arg: str, value: Any, none_ok: bool, draw: Callable[[Any], Any] |
     elif isinstance(value, np.ndarray):
         out += [value.astype(str), np.expand_dims(value, -1), value[:0]]
     elif isinstance(value, (list, tuple)):
-        out += ["text", 3, type(value)()]
+        out += ["text", 3, value[:0]]  # an empty one (a NamedTuple's slice is a plain tuple)
     elif isinstance(value, dict):
         out += [[], 3]
     elif isinstance(value, torch.nn.Module):

@@ -198,6 +198,12 @@ WRONG = {
         _steps_as_floats,
         lambda T, steps, *, spacing="uniform": list(range(steps)),
     ],
+    "ex-rnn-2": [
+        lambda W, h: W * (1 - h**2)[None, :],  # columns scaled instead of rows
+        lambda W, h: (1 - h)[:, None] * W,  # 1 - h instead of 1 - h**2
+        lambda W, h: (1 - h**2)[:, None] * W.T,  # W transposed
+        lambda W, h: np.tanh(W),
+    ],
 }
 
 #: Right answers in another form than the reference's, which a reader may well write.

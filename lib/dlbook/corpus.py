@@ -116,3 +116,18 @@ def chinese_text() -> str:
 def sample_texts() -> dict[str, str]:
     """A copy of :data:`SAMPLE_TEXTS` (name -> text), in a fixed order."""
     return dict(SAMPLE_TEXTS)
+
+
+def zen_of_python() -> str:
+    """The Zen of Python (PEP 20), read from the ``this`` module without printing it.
+
+    ``this`` stores the text ROT13-encoded and prints it on first import; the
+    import is silenced so a lesson shows only what it chooses to show.
+    """
+    import codecs
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        import this
+    return codecs.decode(this.s, "rot13")

@@ -317,3 +317,31 @@ def _compare_steps(got: Any, expected: list[int]) -> str | None:
 
 
 EXERCISES["ex-ddim-1"] = _function_exercise(_subsequence_reference, _subsequence_cases, _compare_steps)
+
+
+# ----------------------------------------------------------------------------- Recurrent networks (BPTT)
+
+
+def _step_jacobian_reference() -> Callable:
+    from dlbook.rnn import step_jacobian
+
+    return step_jacobian
+
+
+def _step_jacobian_cases() -> list[_Case]:
+    chain = "Differentiate h(t) = tanh(a) with a = U x + W h(t-1) + b: tanh'(a) = 1 - h(t)**2, times da/dh(t-1) = W."
+    rows = "Unit i's derivative scales row i of W (the row that feeds unit i), not column i."
+    W = np.array([[0.5, -1.0, 0.2], [0.3, 0.8, -0.4], [-0.6, 0.1, 0.9]])
+    return [
+        _Case((np.array([[2.0]]), np.array([0.5])), {}, "one unit", chain),
+        _Case((W, np.zeros(3)), {}, "a state at zero, where tanh' = 1", chain),
+        _Case((W, np.array([0.9, -0.5, 0.1])), {}, "three units", rows),
+        _Case((W[:2, :2], np.array([-0.99, 0.3])), {}, "a nearly saturated unit", rows),
+    ]
+
+
+EXERCISES["ex-rnn-2"] = _function_exercise(
+    _step_jacobian_reference,
+    _step_jacobian_cases,
+    lambda got, expected: _close(got, expected, "the Jacobian"),
+)
