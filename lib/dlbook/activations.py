@@ -1,8 +1,8 @@
 r"""Activation functions, written from their formulas, and the gated feed-forward layer.
 
 Every activation is elementwise on a floating-point tensor and stays finite
-and correct for inputs as large as :math:`|x| = 10^4` in float32 and float64:
-exponentials only ever see :math:`-|x|`, so they underflow to 0 instead of
+and correct for inputs as large as |x| = 10**4 in float32 and float64:
+exponentials only ever see -|x|, so they underflow to 0 instead of
 overflowing to inf (and an inf in a branch that ``torch.where`` discards would
 still poison the gradient with NaN).
 
@@ -73,20 +73,21 @@ def _x(x: torch.Tensor) -> torch.Tensor:
 
 
 def step(x: torch.Tensor) -> torch.Tensor:
-    r"""The threshold unit: :math:`\operatorname{step}(x) = 1` if :math:`x \ge 0`, else :math:`0`.
+    r"""The threshold unit: step(x) = 1 if x >= 0, else 0.
 
-    Its derivative is :math:`0` wherever it exists (everywhere but :math:`x = 0`),
-    so autograd returns a zero gradient: gradient descent gets no signal.
+    Its derivative is 0 wherever it exists (everywhere but x = 0), so
+    autograd returns a zero gradient: gradient descent gets no signal.
     """
     x = _x(x)
-    return (x >= 0).to(x.dtype) + 0 * x  # + 0 x: stays in the graph, with gradient 0
+    # + 0 * x: the result stays in autograd's graph, with gradient 0
+    return (x >= 0).to(x.dtype) + 0 * x
 
 
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
-    r"""The logistic function :math:`\sigma(x) = 1 / (1 + e^{-x})`.
+    r"""The logistic function sigma(x) = 1 / (1 + e**(-x)).
 
-    :math:`1/(1 + e^{-x})` for :math:`x \ge 0` and :math:`e^{x}/(1 + e^{x})` otherwise:
-    each exponential sees a clamped argument :math:`\le 0`, so none overflows.
+    1/(1 + e**(-x)) for x >= 0 and e**(x)/(1 + e**(x)) otherwise:
+    each exponential sees a clamped argument <= 0, so none overflows.
     """
     x = _x(x)
     e_neg, e_pos = torch.exp(-x.clamp(min=0)), torch.exp(x.clamp(max=0))
@@ -94,27 +95,27 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
 
 
 def tanh(x: torch.Tensor) -> torch.Tensor:
-    r"""The hyperbolic tangent, a rescaled sigmoid: :math:`\tanh(x) = 2\sigma(2x) - 1`."""
+    r"""The hyperbolic tangent, a rescaled sigmoid: tanh(x) = 2 sigma(2x) - 1."""
     return 2 * sigmoid(_x(x) * 2) - 1
 
 
 def relu(x: torch.Tensor) -> torch.Tensor:
-    r"""The rectified linear unit :math:`\operatorname{relu}(x) = \max(x, 0)` (gradient 0 at 0)."""
+    r"""The rectified linear unit relu(x) = max(x, 0) (gradient 0 at 0)."""
     x = _x(x)
     return x * (x > 0)
 
 
 def leaky_relu(x: torch.Tensor, slope: float = 0.01) -> torch.Tensor:
-    r"""Leaky ReLU: :math:`x` for :math:`x > 0`, :math:`\text{slope} \cdot x` otherwise (slope :math:`\ge 0`)."""
+    r"""Leaky ReLU: x for x > 0, slope * x otherwise (slope >= 0)."""
     slope = check_positive("slope", slope, allow_zero=True)
     x = _x(x)
     return torch.where(x > 0, x, slope * x)
 
 
 def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
-    r"""ELU: :math:`x` for :math:`x > 0`, :math:`\alpha\,(e^x - 1)` otherwise (:math:`\alpha > 0`).
+    r"""ELU: x for x > 0, alpha (e**x - 1) otherwise (alpha > 0).
 
-    The exponential sees :math:`\min(x, 0)` only, so it never overflows.
+    The exponential sees min(x, 0) only, so it never overflows.
     """
     alpha = check_positive("alpha", alpha)
     x = _x(x)
@@ -122,39 +123,40 @@ def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
 
 
 def selu(x: torch.Tensor) -> torch.Tensor:
-    r"""SELU: :math:`\lambda\,\operatorname{elu}(x, \alpha)` with Klambauer et al.'s
-    :math:`\alpha \approx 1.6733` and :math:`\lambda \approx 1.0507`, which keep
-    activations at mean 0 and variance 1 through a deep net with LeCun-normal weights."""
+    r"""SELU: lambda * elu(x, alpha) with Klambauer et al.'s alpha ~ 1.6733 and lambda ~ 1.0507,
+    which keep activations at mean 0 and variance 1 through a deep net with LeCun-normal weights."""
     return SELU_SCALE * elu(_x(x), SELU_ALPHA)
 
 
 def gelu(x: torch.Tensor) -> torch.Tensor:
-    r"""GELU, exact: :math:`x\,\Phi(x)`, with the standard normal CDF
-    :math:`\Phi(x) = \tfrac12 \operatorname{erfc}(-x/\sqrt2)`
-    (``erfc`` keeps :math:`\Phi` accurate in the far negative tail)."""
+    r"""GELU, exact: x Phi(x), Phi the standard normal CDF.
+
+    Phi(x) = erfc(-x / sqrt(2)) / 2; erfc keeps Phi accurate in the far
+    negative tail, where 1 + erf(...) would cancel to 0.
+    """
     x = _x(x)
     return x * 0.5 * torch.special.erfc(-x / math.sqrt(2))
 
 
 def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
     r"""GELU's tanh approximation (Hendrycks & Gimpel 2016), used by BERT and GPT-2:
-    :math:`\tfrac12 x \left(1 + \tanh\!\left(\sqrt{2/\pi}\,(x + 0.044715\,x^3)\right)\right)`."""
+    x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) / 2."""
     x = _x(x)
     return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
 def swish(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    r"""Swish: :math:`x\,\sigma(\beta x)` (:math:`\beta > 0`); :math:`\beta = 1` is SiLU,
-    :math:`\beta \approx 1.702` approximates GELU, :math:`\beta \to \infty` gives ReLU."""
+    r"""Swish: x sigma(beta x) (beta > 0); beta = 1 is SiLU,
+    beta ~ 1.702 approximates GELU, beta -> inf gives ReLU."""
     beta = check_positive("beta", beta)
     x = _x(x)
     return x * sigmoid(beta * x)
 
 
 def softplus(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    r"""Softplus, a smooth ReLU: :math:`\tfrac1\beta \log(1 + e^{\beta x})` (:math:`\beta > 0`).
+    r"""Softplus, a smooth ReLU: log(1 + e**(beta x)) / beta (beta > 0).
 
-    For :math:`t = \beta x > 0` it is computed as :math:`t + \log(1 + e^{-t})`, the same
+    For t = beta x > 0 it is computed as t + log(1 + e**(-t)), the same
     value with an exponential that cannot overflow.
     """
     beta = check_positive("beta", beta)
@@ -164,7 +166,7 @@ def softplus(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
 
 
 def mish(x: torch.Tensor) -> torch.Tensor:
-    r"""Mish (Misra 2019): :math:`x \tanh(\operatorname{softplus}(x))`."""
+    r"""Mish (Misra 2019): x tanh(softplus(x))."""
     return x * tanh(softplus(_x(x)))
 
 
@@ -205,10 +207,10 @@ _GATE = {
 class GatedFFN(nn.Module):
     r"""A transformer's feed-forward layer, ungated or gated, with no biases (as in T5 and LLaMA).
 
-    Ungated (``relu``, ``gelu``, ``swish``): :math:`\operatorname{FFN}(x) = f(x W_1) W_2`,
+    Ungated (``relu``, ``gelu``, ``swish``): FFN(x) = f(x W_1) W_2,
     two matrices. Gated (``glu``, ``bilinear``, ``reglu``, ``geglu``, ``swiglu``):
-    :math:`\operatorname{FFN}(x) = \big(f(x W_1) \odot x W_3\big) W_2`, three matrices,
-    with :math:`f` = sigmoid, identity, ReLU, GELU or Swish (:math:`\beta = 1`).
+    FFN(x) = (f(x W_1) * x W_3) W_2, three matrices,
+    with f = sigmoid, identity, ReLU, GELU or Swish (beta = 1).
     ``w1``, ``w3``, ``w2`` are named as in LLaMA's reference code.
     """
 
@@ -225,30 +227,31 @@ class GatedFFN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = check_tensor("x", x)
         if x.shape[-1] != self.d_model:
-            raise ValueError(f"x must have d_model = {self.d_model} features in its last dimension, got {x.shape}")
+            raise ValueError(
+                f"x must have d_model = {self.d_model} features in its last dimension, got shape {tuple(x.shape)}"
+            )
         h = _GATE[self.kind](self.w1(x))  # (..., d_ff)
         if self.gated:
-            h = h * self.w3(x)  # (..., d_ff): the gate times a second projection
+            h = h * self.w3(x)  # (..., d_ff): gate times projection
         return self.w2(h)  # (..., d_model)
 
 
 def matched_d_ff(d_ff: int) -> int:
     r"""The hidden width of a gated layer with the parameters of an ungated one of width ``d_ff``.
 
-    Three matrices of :math:`d \times d'` against two of :math:`d \times d_\text{ff}`:
-    :math:`3 d\, d' = 2 d\, d_\text{ff}` gives :math:`d' = \tfrac23 d_\text{ff}`, rounded
-    (Shazeer 2020: 3072 becomes 2048).
+    Three matrices of d x d' against two of d x d_ff: 3 d d' = 2 d d_ff gives
+    d' = 2/3 d_ff, rounded (Shazeer 2020: 3072 becomes 2048).
     """
     d_ff = check_int("d_ff", d_ff, min_value=1)
     return max(1, round(2 * d_ff / 3))
 
 
 def llama_ffn_dim(dim: int, multiple_of: int = 256, ffn_dim_multiplier: float | None = None) -> int:
-    r"""The SwiGLU hidden width of LLaMA's reference code (``FeedForward`` in ``llama/model.py``).
+    r"""SwiGLU hidden width of LLaMA's code (FeedForward, llama/model.py).
 
-    Start from the ungated :math:`4 \cdot \text{dim}`, take :math:`\lfloor \tfrac23 \cdot \rfloor`,
-    multiply by ``ffn_dim_multiplier`` if given (LLaMA 2 70B: 1.3), then round up to
-    a multiple of ``multiple_of``.
+    Start from the ungated 4 * dim, keep 2/3 of it (rounded down),
+    multiply by ffn_dim_multiplier if given (LLaMA 2 70B: 1.3), then
+    round up to a multiple of multiple_of.
     """
     dim = check_int("dim", dim, min_value=1)
     multiple_of = check_int("multiple_of", multiple_of, min_value=1)
@@ -269,11 +272,11 @@ def layer_grad_norms(activation: str, *, depth: int, width: int = 64, n: int = 1
     r"""The norm of the loss gradient for each layer's weights of a fresh deep MLP, first layer first.
 
     ``depth`` linear layers of ``width`` units, each followed by ``activation``,
-    weights drawn :math:`\mathcal N(0, g^2/\text{width})` with the activation's
-    gain :math:`g` (``INIT_GAIN``), no biases; the loss is the mean squared
+    weights drawn N(0, g**2 / width) with the activation's
+    gain g (``INIT_GAIN``), no biases; the loss is the mean squared
     output on ``n`` standard normal inputs. Backpropagation multiplies the
-    gradient by :math:`W^\top \operatorname{diag}(f'(z))` once per layer, so an
-    activation with :math:`|f'| \le \tfrac14` shrinks it layer after layer.
+    gradient by W^T diag(f'(z)) once per layer, so an
+    activation with |f'| <= 1/4 shrinks it layer after layer.
     """
     check_choice("activation", activation, sorted(INIT_GAIN))
     depth = check_int("depth", depth, min_value=1)
@@ -324,11 +327,11 @@ def born_dead_fraction(
 
 
 def best_linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
-    r"""The best accuracy any linear classifier :math:`\operatorname{step}(w \cdot x + b)` reaches on ``(X, y)``.
+    r"""The best accuracy any linear classifier step(w . x + b) reaches on ``(X, y)``.
 
     Exact, by brute force for small data sets: the largest subset of the samples
     that is strictly linearly separable, tested with a linear program
-    (:math:`s_i (w \cdot x_i + b) \ge 1`, :math:`s_i = 2 y_i - 1`, is feasible).
+    (s_i (w . x_i + b) >= 1, s_i = 2 y_i - 1, is feasible).
     """
     X = check_finite_array("X", X, ndim=2)
     y = check_finite_array("y", y, ndim=1)
@@ -348,8 +351,8 @@ def best_linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
 
 
 def checkerboard_labels(n: int, *, cells: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""``n`` points uniform on :math:`[-1, 1]^2` labelled by the colour of their square on a
-    ``cells`` :math:`\times` ``cells`` checkerboard: XOR, repeated."""
+    r"""``n`` points uniform on the square [-1, 1] x [-1, 1], labelled by the colour of their square on a
+    ``cells`` x ``cells`` checkerboard: XOR, repeated."""
     n = check_int("n", n, min_value=1)
     cells = check_int("cells", cells, min_value=1)
     gen = torch.Generator().manual_seed(check_seed("seed", seed))
@@ -420,11 +423,11 @@ def train_ffn_classifier(
 
 
 def silu_minimum() -> tuple[float, float]:
-    r"""Where SiLU :math:`x\sigma(x)` is smallest, in closed form with Lambert's :math:`W`.
+    r"""Where SiLU x sigma(x) is smallest, in closed form with Lambert's W.
 
-    Setting the derivative :math:`\sigma(x)(1 + x(1 - \sigma(x)))` to 0 gives
-    :math:`1 + x + e^{x} = 0`, i.e. :math:`x^* = -1 - W(1/e)`, where the value is
-    :math:`x^*\sigma(x^*) = -W(1/e)`. Returns :math:`(x^*, \operatorname{SiLU}(x^*))`.
+    Setting the derivative sigma(x) (1 + x (1 - sigma(x))) to 0 gives
+    1 + x + e**x = 0, i.e. x_min = -1 - W(1/e), where the value is
+    x_min sigma(x_min) = -W(1/e). Returns (x_min, SiLU(x_min)).
     """
     from scipy.special import lambertw
 
