@@ -169,9 +169,12 @@ def test_matched_d_ff_keeps_the_parameter_count_within_one_percent(d_ff):
 
 
 def test_llama_ffn_dim_reproduces_the_published_sizes():
-    # LLaMA 7B / 13B hidden sizes, and LLaMA 2 70B (multiple_of 4096, multiplier 1.3)
+    # LLaMA 7B / 13B / 33B hidden sizes, llama2.c's stories15M (multiple_of 32),
+    # and LLaMA 2 70B (params.json: multiple_of 4096, ffn_dim_multiplier 1.3)
     assert A.llama_ffn_dim(4096) == 11008
     assert A.llama_ffn_dim(5120) == 13824
+    assert A.llama_ffn_dim(6656) == 17920
+    assert A.llama_ffn_dim(288, multiple_of=32) == 768
     assert A.llama_ffn_dim(8192, multiple_of=4096, ffn_dim_multiplier=1.3) == 28672
 
 
