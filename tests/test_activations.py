@@ -78,6 +78,16 @@ def test_each_activation_equals_torch_with_its_gradient_at_extremes(name, dtype)
     torch.testing.assert_close(g, g_ref, **tol)
 
 
+@pytest.mark.parametrize("dtype", list(DTYPES), ids=str)
+@pytest.mark.parametrize("name", list(REFERENCES))
+def test_each_activation_keeps_its_relative_accuracy_near_zero(name, dtype):
+    # tiny |x|: an absolute tolerance would hide a formula that cancels (2 sigma(2x) - 1 gives tanh(1e-8) = 0)
+    ours, theirs = REFERENCES[name]
+    x = torch.tensor([-1e-7, -1e-12, -1e-30, 1e-30, 1e-12, 1e-8, 1e-5], dtype=dtype)
+    rtol = 1e-5 if dtype == torch.float32 else 1e-12
+    torch.testing.assert_close(ours(x), theirs(x), rtol=rtol, atol=0.0)
+
+
 @settings(max_examples=50)
 @given(st.lists(st.floats(-50, 50), min_size=1, max_size=20))
 def test_activations_equal_torch_on_random_inputs(values):

@@ -95,8 +95,18 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
 
 
 def tanh(x: torch.Tensor) -> torch.Tensor:
-    r"""The hyperbolic tangent, a rescaled sigmoid: tanh(x) = 2 sigma(2x) - 1."""
-    return 2 * sigmoid(_x(x) * 2) - 1
+    r"""The hyperbolic tangent, a rescaled sigmoid: tanh(x) = 2 sigma(2x) - 1.
+
+    Computed as (1 - e**(-2x)) / (1 + e**(-2x)) for x >= 0 (odd for x < 0),
+    with expm1: 2 sigma(2x) - 1 would cancel to 0 for tiny |x|.
+    """
+    x = _x(x)
+    pos, neg = -2 * x.clamp(min=0), 2 * x.clamp(max=0)  # both <= 0: no overflow
+    return torch.where(
+        x >= 0,
+        -torch.expm1(pos) / (1 + torch.exp(pos)),
+        torch.expm1(neg) / (1 + torch.exp(neg)),
+    )
 
 
 def relu(x: torch.Tensor) -> torch.Tensor:
