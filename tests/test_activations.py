@@ -249,6 +249,13 @@ def test_train_ffn_classifier_matches_parameter_counts_and_learns():
 
 
 @pytest.mark.parametrize("name", [n for n in A.ACTIVATIONS])
+def test_activations_take_any_shape_like_torch(name):
+    fn = A.ACTIVATIONS[name]
+    for x in (torch.tensor(0.5), torch.full((2, 3, 4), -0.5)):
+        assert fn(x).shape == x.shape
+
+
+@pytest.mark.parametrize("name", [n for n in A.ACTIVATIONS])
 def test_activations_refuse_what_is_not_a_float_tensor(name):
     fn = A.ACTIVATIONS[name]
     with pytest.raises(TypeError, match="x must be a torch.Tensor"):

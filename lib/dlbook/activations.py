@@ -66,7 +66,16 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _x(x: torch.Tensor) -> torch.Tensor:
-    return check_tensor("x", x)
+    # elementwise: any non-empty shape, a 0-d tensor (a scalar) too
+    check_tensor("x", x.reshape(1) if isinstance(x, torch.Tensor) and x.ndim == 0 else x)
+    return x
+
+
+def _features(x: torch.Tensor, d_model: int) -> torch.Tensor:
+    x = check_tensor("x", x)
+    if x.shape[-1] != d_model:
+        raise ValueError(f"x must have d_model = {d_model} features in its last dimension, got shape {tuple(x.shape)}")
+    return x
 
 
 # ----------------------------------------------------------------------------- the activations
@@ -235,11 +244,7 @@ class GatedFFN(nn.Module):
         self.w2 = nn.Linear(d_ff, d_model, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_tensor("x", x)
-        if x.shape[-1] != self.d_model:
-            raise ValueError(
-                f"x must have d_model = {self.d_model} features in its last dimension, got shape {tuple(x.shape)}"
-            )
+        x = _features(x, self.d_model)  # (..., d_model)
         h = _GATE[self.kind](self.w1(x))  # (..., d_ff)
         if self.gated:
             h = h * self.w3(x)  # (..., d_ff): gate times projection
@@ -256,7 +261,11 @@ def matched_d_ff(d_ff: int) -> int:
     return max(1, round(2 * d_ff / 3))
 
 
-def llama_ffn_dim(dim: int, multiple_of: int = 256, ffn_dim_multiplier: float | None = None) -> int:
+def llama_ffn_dim(
+    dim: int,
+    multiple_of: int = 256,
+    ffn_dim_multiplier: float | None = None,
+) -> int:
     r"""SwiGLU hidden width of LLaMA's code (FeedForward, llama/model.py).
 
     Start from the ungated 4 * dim, keep 2/3 of it (rounded down),
@@ -267,7 +276,8 @@ def llama_ffn_dim(dim: int, multiple_of: int = 256, ffn_dim_multiplier: float | 
     multiple_of = check_int("multiple_of", multiple_of, min_value=1)
     hidden = int(2 * (4 * dim) / 3)
     if ffn_dim_multiplier is not None:
-        hidden = int(check_positive("ffn_dim_multiplier", ffn_dim_multiplier) * hidden)
+        m = check_positive("ffn_dim_multiplier", ffn_dim_multiplier)
+        hidden = int(m * hidden)
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
 
 
