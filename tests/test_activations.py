@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,6 +178,17 @@ def test_matched_d_ff_keeps_the_parameter_count_within_one_percent(d_ff):
     gated = 3 * d * A.matched_d_ff(d_ff)
     assert abs(gated / ungated - 1) < 0.01
     assert A.matched_d_ff(3072) == 2048  # Shazeer 2020
+
+
+def test_the_lessons_table_quotes_shazeer_table1_as_the_library_holds_it():
+    # the page's Markdown table and SHAZEER_TABLE1 (which the page computes its gaps from) must agree
+    import nbformat
+
+    notebook = Path(__file__).resolve().parents[1] / "chapters/05-activations/activations.ipynb"
+    text = "\n".join(c.source for c in nbformat.read(notebook, 4).cells if c.cell_type == "markdown")
+    rows = re.findall(r"^\| (\w+) \| ([\d.]+) \(([\d.]+)\) \| ([\d.]+) \|$", text, flags=re.M)
+    quoted = {name.lower(): tuple(float(v) for v in values) for name, *values in rows}
+    assert quoted == A.SHAZEER_TABLE1
 
 
 def test_llama_ffn_dim_reproduces_the_published_sizes():
