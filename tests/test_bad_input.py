@@ -63,6 +63,7 @@ from hypothesis import strategies as st
 
 import dlbook
 from dlbook import (
+    activations,
     bias_networks,
     cache,
     checks,
@@ -137,6 +138,11 @@ def V(
 
 def pts(n: int = 6, d: int = 2, seed: int = 0) -> torch.Tensor:
     return torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
+
+
+def ramp() -> torch.Tensor:
+    """Inputs for the elementwise activations (any shape is valid)."""
+    return torch.linspace(-3, 3, 7)
 
 
 def betas() -> torch.Tensor:
@@ -274,6 +280,96 @@ POS = {"lr": [0.0, -1.0]}
 # ----------------------------------------------------------------------------- the registry
 
 VALID: dict[str, Callable[[], Call] | str] = {
+    # activations
+    "dlbook.activations.step": lambda: C(activations.step, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.sigmoid": lambda: C(activations.sigmoid, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.tanh": lambda: C(activations.tanh, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.relu": lambda: C(activations.relu, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.selu": lambda: C(activations.selu, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.gelu": lambda: C(activations.gelu, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.gelu_tanh": lambda: C(activations.gelu_tanh, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.mish": lambda: C(activations.mish, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}),
+    "dlbook.activations.leaky_relu": lambda: C(
+        activations.leaky_relu,
+        x=ramp(),
+        slope=0.1,
+        bad={"slope": [-0.1]},
+        ok={"slope": [0], "x": [ramp().unsqueeze(-1)]},
+    ),
+    "dlbook.activations.elu": lambda: C(
+        activations.elu, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}, alpha=1.0, bad={"alpha": [0.0, -1.0]}
+    ),
+    "dlbook.activations.swish": lambda: C(
+        activations.swish, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}, beta=1.702, bad={"beta": [0.0, -1.0]}
+    ),
+    "dlbook.activations.softplus": lambda: C(
+        activations.softplus, x=ramp(), ok={"x": [ramp().unsqueeze(-1)]}, beta=2.0, bad={"beta": [0.0, -1.0]}
+    ),
+    "dlbook.activations.GatedFFN": lambda: C(
+        activations.GatedFFN, d_model=4, d_ff=6, kind="swiglu", bad={"d_model": [0], "d_ff": [0], "kind": ["tanh"]}
+    ),
+    "dlbook.activations.GatedFFN.forward": lambda: C(
+        activations.GatedFFN(4, 6, "geglu").forward, x=pts(3, 4), bad={"x": [pts(3, 5)]}
+    ),
+    "dlbook.activations.matched_d_ff": lambda: C(activations.matched_d_ff, d_ff=3072, bad={"d_ff": [0]}),
+    "dlbook.activations.llama_ffn_dim": lambda: C(
+        activations.llama_ffn_dim,
+        dim=4096,
+        multiple_of=256,
+        ffn_dim_multiplier=1.3,
+        bad={"dim": [0], "multiple_of": [0], "ffn_dim_multiplier": [0.0, -1.0]},
+    ),
+    "dlbook.activations.layer_grad_norms": lambda: C(
+        activations.layer_grad_norms,
+        activation="tanh",
+        depth=3,
+        width=4,
+        n=5,
+        seed=0,
+        bad={"activation": ["step"], "depth": [0], "width": [0], "n": [0]},
+    ),
+    "dlbook.activations.born_dead_fraction": lambda: C(
+        activations.born_dead_fraction,
+        depth=3,
+        width=2,
+        n_nets=10,
+        n_inputs=4,
+        slope=0.0,
+        seed=0,
+        bad={"depth": [0], "width": [0], "n_nets": [0], "n_inputs": [0], "slope": [-0.1]},
+    ),
+    "dlbook.activations.best_linear_accuracy": lambda: C(
+        activations.best_linear_accuracy,
+        X=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
+        y=np.array([0, 1, 1, 0]),
+        bad={"y": [np.array([0, 1, 2, 0]), np.array([0, 1, 1])], "X": [np.ones((13, 2))]},
+    ),
+    "dlbook.activations.checkerboard_labels": lambda: C(
+        activations.checkerboard_labels, n=8, cells=4, seed=0, bad={"n": [0], "cells": [0]}
+    ),
+    "dlbook.activations.train_ffn_classifier": lambda: C(
+        activations.train_ffn_classifier,
+        kind="reglu",
+        d_model=4,
+        d_ff=6,
+        blocks=1,
+        steps=1,
+        lr=0.01,
+        n_train=8,
+        n_test=8,
+        seed=0,
+        bad={
+            "kind": ["tanh"],
+            "d_model": [0],
+            "d_ff": [0],
+            "blocks": [0],
+            "steps": [0],
+            "lr": [0.0],
+            "n_train": [0],
+            "n_test": [0],
+        },
+    ),
+    "dlbook.activations.silu_minimum": lambda: C(activations.silu_minimum),
     # bias_networks
     "dlbook.bias_networks.make_mlp": lambda: C(
         bias_networks.make_mlp,

@@ -176,6 +176,16 @@ def _raises_type_error(*args):
     raise TypeError("unsupported operand")
 
 
+def _softplus_naive(x):
+    import torch
+
+    return torch.log(1 + torch.exp(x))
+
+
+def _softplus_relu(x):
+    return x.clamp(min=0)
+
+
 WRONG = {
     "ex-tour-1": [lambda x, lr: x - lr * x, lambda x, lr: x + lr * 2 * x, lambda x, lr: float(x - lr * 2 * x)],
     "ex-bias-3": [_margin_without_bias_in_norm, _margin_without_signs, _margin_in_place, _raises_type_error],
@@ -204,6 +214,7 @@ WRONG = {
         lambda W, h: (1 - h**2)[:, None] * W.T,  # W transposed
         lambda W, h: np.tanh(W),
     ],
+    "ex-act-3": [_softplus_naive, _softplus_relu, lambda x: x * 0 + 0.69, _raises_type_error],
 }
 
 #: Right answers in another form than the reference's, which a reader may well write.

@@ -87,7 +87,7 @@ def _describe(case: _Case) -> str:
 
 def _same_inputs(before: Sequence, after: Sequence) -> bool:
     for a, b in zip(before, after, strict=True):
-        if isinstance(a, np.ndarray):
+        if hasattr(a, "shape"):  # a NumPy array or a torch tensor
             if a.shape != b.shape or not bool((a == b).all()):
                 return False
         elif a != b:
@@ -344,4 +344,34 @@ EXERCISES["ex-rnn-2"] = _function_exercise(
     _step_jacobian_reference,
     _step_jacobian_cases,
     lambda got, expected: _close(got, expected, "the Jacobian"),
+)
+
+
+# ----------------------------------------------------------------------------- Activation functions
+
+
+def _softplus_reference() -> Callable:
+    from dlbook.activations import softplus
+
+    return lambda x: softplus(x)
+
+
+def _softplus_cases() -> list[_Case]:
+    import torch
+
+    formula = "Softplus is log(1 + e^x): about 0.69 at 0, close to 0 for very negative x, close to x for large x."
+    overflow = (
+        "e^x overflows to inf for large x (above about 88 in float32, 709 in float64): for x > 0 "
+        "write log(1 + e^x) = x + log(1 + e^-x), whose exponential cannot overflow."
+    )
+    return [
+        _Case((torch.linspace(-4.0, 4.0, 9, dtype=torch.float64),), {}, "moderate inputs", formula),
+        _Case((torch.tensor([-1e4, -50.0, -20.0], dtype=torch.float64),), {}, "very negative inputs", formula),
+        _Case((torch.tensor([100.0, 1000.0, 1e4], dtype=torch.float64),), {}, "large inputs in float64", overflow),
+        _Case((torch.tensor([-3.0, 0.0, 90.0, 1e4]),), {}, "float32 inputs, some large", overflow),
+    ]
+
+
+EXERCISES["ex-act-3"] = _function_exercise(
+    _softplus_reference, _softplus_cases, lambda got, expected: _close(got, expected, "softplus(x)")
 )
