@@ -128,6 +128,9 @@ def opened(server, browser):
         log = PageLog(page, server)
         page.goto(f"{server}/{path}", wait_until="networkidle")
         if page.evaluate("!!window.MathJax"):
+            # window.MathJax (the inline config) exists before the deferred MathJax script has run;
+            # under load, network idle can come first, so wait for the script's startup object.
+            page.wait_for_function("() => window.MathJax?.startup?.promise", timeout=30_000)
             page.evaluate("MathJax.startup.promise")  # resolves once the page is typeset
         n_views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
         if n_views:
