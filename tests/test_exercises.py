@@ -198,6 +198,12 @@ WRONG = {
         _steps_as_floats,
         lambda T, steps, *, spacing="uniform": list(range(steps)),
     ],
+    "ex-ckpt-3": [
+        lambda n, every: 2 * n,  # every node recomputed
+        lambda n, every: n + (n - n // every),  # f_n counted as a checkpoint
+        lambda n, every: n + n // every,  # the checkpoints recomputed instead
+        lambda n, every: "many",
+    ],
 }
 
 #: Right answers in another form than the reference's, which a reader may well write.
