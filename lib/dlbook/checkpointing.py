@@ -195,25 +195,27 @@ def saved_tensor_bytes(fn: Callable[..., Any], *args: Any) -> int:
 
 
 class _Recomputed(torch.autograd.Function):
-    r"""``run(x)`` that saves only ``x``; backward runs ``run`` again, with autograd on."""
+    r"""``run(x)`` saving only ``x``; backward reruns it with autograd."""
 
     @staticmethod
-    def forward(ctx: Any, run: nn.Module, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: Any, run: nn.Module, x: Any, *params: Any) -> Any:
         ctx.run = run
         ctx.save_for_backward(x)
-        return run(x)  # autograd is off inside forward: nothing but x is kept
+        return run(x)  # autograd is off in here: nothing but x is kept
 
     @staticmethod
-    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[Any, ...]:
         (x,) = ctx.saved_tensors
         x = x.detach().requires_grad_(ctx.needs_input_grad[1])
-        params = [p for p, need in zip(ctx.run.parameters(), ctx.needs_input_grad[2:], strict=True) if need]
+        needs = ctx.needs_input_grad[2:]  # one flag per parameter
+        pairs = zip(ctx.run.parameters(), needs, strict=True)
+        params = [p for p, n in pairs if n]
         with torch.enable_grad():
-            y = ctx.run(x)  # the recomputation: this segment's activations live until grads are out
+            y = ctx.run(x)  # the recomputation, kept until grads are out
         wrt = [x, *params] if x.requires_grad else params
-        grads = iter(torch.autograd.grad(y, wrt, grad_out, allow_unused=True))
+        grads = iter(torch.autograd.grad(y, wrt, grad_out))
         grad_x = next(grads) if x.requires_grad else None
-        return (None, grad_x, *(next(grads) if need else None for need in ctx.needs_input_grad[2:]))
+        return (None, grad_x, *(next(grads) if n else None for n in needs))
 
 
 def _segments(layers: Sequence[nn.Module], segments: int) -> list[nn.Sequential]:
@@ -221,6 +223,16 @@ def _segments(layers: Sequence[nn.Module], segments: int) -> list[nn.Sequential]
     size = len(layers) // segments
     cuts = [i * size for i in range(segments)] + [len(layers)]
     return [nn.Sequential(*layers[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _check_checkpointing(layers: Any, segments: Any, x: Any) -> list[nn.Module]:
+    """The layers as a list, once ``segments`` (1 to their number) and ``x`` are checked."""
+    layers = _check_layers(layers)
+    segments = check_int("segments", segments, min_value=1)
+    if segments > len(layers):
+        raise ValueError(f"segments must be <= the number of layers ({len(layers)}), got {segments}")
+    check_tensor("x", x)
+    return layers
 
 
 def _check_layers(layers: Any) -> list[nn.Module]:
@@ -237,22 +249,23 @@ def _check_layers(layers: Any) -> list[nn.Module]:
     return layers
 
 
-def checkpoint_sequential(layers: nn.Sequential | Sequence[nn.Module], segments: int, x: torch.Tensor) -> torch.Tensor:
+def checkpoint_sequential(
+    layers: nn.Sequential | Sequence[nn.Module],
+    segments: int,
+    x: torch.Tensor,
+) -> torch.Tensor:
     r"""Run ``layers`` on ``x`` in ``segments`` checkpointed segments.
 
-    Each segment's forward runs without saving its activations; only its input
-    (a checkpoint) is kept, and backward recomputes the segment from it.
-    Gradients equal those of ``torch.utils.checkpoint.checkpoint_sequential``; the
-    difference is that torch runs its last segment normally (backward needs it
-    at once), and this one checkpoints every segment, the last one included.
+    Each segment runs without saving its activations; only its input (a
+    checkpoint) is kept, and backward recomputes the segment from it.
+    Gradients equal those of torch's ``checkpoint_sequential``, which runs
+    its last segment normally (backward needs it at once); this one
+    checkpoints every segment, the last one included.
     """
-    layers = _check_layers(layers)
-    segments = check_int("segments", segments, min_value=1)
-    if segments > len(layers):
-        raise ValueError(f"segments must be <= the number of layers ({len(layers)}), got {segments}")
-    check_tensor("x", x)
+    layers = _check_checkpointing(layers, segments, x)
     for segment in _segments(layers, segments):
-        x = _Recomputed.apply(segment, x, *segment.parameters())  # (batch, ...) -> (batch, ...)
+        params = segment.parameters()
+        x = _Recomputed.apply(segment, x, *params)  # (batch, ...)
     return x
 
 
@@ -284,16 +297,12 @@ def training_step(
     are zeroed in place. Returns ``L``.
     """
     check_instance("model", model, nn.Sequential)
-    layers = _check_layers(model)
+    layers = _check_checkpointing(model, 1 if segments is None else segments, x)
     check_tensor("x", x, ndim=2)
     ours = check_bool("ours", ours)
     micro_batches = check_int("micro_batches", micro_batches, min_value=1)
     if micro_batches > x.shape[0]:
         raise ValueError(f"micro_batches must be <= the batch size ({x.shape[0]}), got {micro_batches}")
-    if segments is not None:
-        segments = check_int("segments", segments, min_value=1)
-        if segments > len(layers):
-            raise ValueError(f"segments must be <= the number of layers ({len(layers)}), got {segments}")
     for p in model.parameters():
         if p.grad is not None:
             p.grad.zero_()
