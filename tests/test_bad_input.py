@@ -848,9 +848,9 @@ VALID: dict[str, Callable[[], Call] | str] = {
         checkpointing.simulate, n=9, strategy="checkpoint", every=3, bad={"n": [0], "strategy": ["sqrt"], "every": [0]}
     ),
     "dlbook.checkpointing.ActivationMemory": lambda: C(checkpointing.ActivationMemory),
-    "dlbook.checkpointing.saved_tensor_bytes": lambda: C(
-        checkpointing.saved_tensor_bytes, fn=lambda: checkpointing.make_chain(2, width=2)(pts(3, 2).double())
-    ),  # *args (the tensors handed to fn) cannot be passed by keyword; unit-tested
+    "dlbook.checkpointing.saved_tensor_bytes": lambda: Call(
+        checkpointing.saved_tensor_bytes, {"fn": lambda: checkpointing.make_chain(2, width=2)(pts(3, 2).double())}
+    ),  # Call, since C's own first parameter is fn; *args (fn's tensors) cannot be passed by keyword: unit-tested
     "dlbook.checkpointing.checkpoint_sequential": lambda: C(
         checkpointing.checkpoint_sequential,
         layers=[torch.nn.Tanh(), torch.nn.Tanh()],

@@ -126,8 +126,9 @@ class ActivationMemory(TorchDispatchMode):
     backward; a returned storage that none of the operator's inputs shares is new
     and is counted until it is freed (``weakref.finalize``). Storages that existed
     before the block (parameters, inputs, gradients already allocated) are never
-    counted, and neither are in-place updates of them. ``peak_bytes`` and
-    ``current_bytes`` are in bytes.
+    counted, and neither are in-place updates of them. ``peak_bytes`` is the
+    peak inside the block; ``current_bytes`` the bytes of those tensors still
+    alive (it keeps falling after the block as they are freed).
     """
 
     def __init__(self) -> None:
