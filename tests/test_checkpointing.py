@@ -102,6 +102,8 @@ def test_store_all_and_recompute_all_closed_forms(n):
     assert (store.peak, store.evaluations) == (n, n)
     poor = simulate(n, "recompute_all")
     assert poor.peak == min(n, 2) and poor.evaluations == n * (n + 1) // 2
+    every_node = simulate(n, "checkpoint", every=1)  # every node a checkpoint: store-all
+    assert (every_node.peak, every_node.evaluations) == (n, n)
 
 
 @given(n=st.integers(2, 80), data=st.data())

@@ -261,7 +261,10 @@ def checkpoint_sequential(
     checkpoint) is kept, and backward recomputes the segment from it.
     Gradients equal those of torch's ``checkpoint_sequential``, which runs
     its last segment normally (backward needs it at once); this one
-    checkpoints every segment, the last one included.
+    checkpoints every segment, the last one included. Unlike torch's, it
+    does not save and restore the random-number state: with dropout or
+    another random layer the recomputation draws anew and the gradients
+    differ from plain backprop's.
     """
     layers = _check_checkpointing(layers, segments, x)
     for segment in _segments(layers, segments):
