@@ -170,6 +170,20 @@ def test_activation_memory_sees_backward_and_ignores_parameters():
     assert 4 * unit <= mem.peak_bytes < 8 * unit
 
 
+def test_training_peak_is_saved_activations_plus_the_loss_backward():
+    # two independent measurements (dispatch mode vs saved_tensors_hooks) agree to the byte:
+    # the peak of a plain step is every saved activation plus the loss's own backward
+    model = make_chain(6, width=5)
+    x = torch.randn(7, 5, dtype=torch.float64)
+    y = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    with ActivationMemory() as loss_only:
+        (y.square().sum() / 7).backward()
+    training_step(model, x)  # allocate .grad before measuring
+    with ActivationMemory() as mem:
+        training_step(model, x)
+    assert mem.peak_bytes == saved_tensor_bytes(model, x) + loss_only.peak_bytes
+
+
 def test_saved_tensor_bytes_counts_one_activation_per_layer():
     model = make_chain(5, width=6)
     x = torch.randn(3, 6, dtype=torch.float64)
