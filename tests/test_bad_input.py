@@ -66,6 +66,7 @@ from dlbook import (
     activations,
     bias_networks,
     cache,
+    checkpointing,
     checks,
     corpus,
     data,
@@ -1018,6 +1019,39 @@ VALID: dict[str, Callable[[], Call] | str] = {
     # exercises: a correct answer to the tour's exercise (one gradient-descent step on x**2)
     "dlbook.exercises.check": lambda: C(
         exercises.check, exercise_id="ex-tour-1", answer=lambda x, lr: x - 2 * lr * x, bad={"exercise_id": ["ex-0"]}
+    ),
+    # checkpointing
+    "dlbook.checkpointing.Step": RECORD,
+    "dlbook.checkpointing.Schedule": RECORD,
+    "dlbook.checkpointing.simulate": lambda: C(
+        checkpointing.simulate, n=9, strategy="checkpoint", every=3, bad={"n": [0], "strategy": ["sqrt"], "every": [0]}
+    ),
+    "dlbook.checkpointing.ActivationMemory": lambda: C(checkpointing.ActivationMemory),
+    "dlbook.checkpointing.saved_tensor_bytes": lambda: Call(
+        checkpointing.saved_tensor_bytes, {"fn": lambda: checkpointing.make_chain(2, width=2)(pts(3, 2).double())}
+    ),  # Call, since C's own first parameter is fn; *args (fn's tensors) cannot be passed by keyword: unit-tested
+    "dlbook.checkpointing.checkpoint_sequential": lambda: C(
+        checkpointing.checkpoint_sequential,
+        layers=[torch.nn.Tanh(), torch.nn.Tanh()],
+        segments=2,
+        x=pts(),
+        bad={"segments": [0, 3], "layers": [[torch.nn.Tanh(), "tanh"], torch.nn.Tanh()]},
+        ok={"x": [pts().unsqueeze(-1)]},  # elementwise layers take any shape
+    ),
+    "dlbook.checkpointing.make_chain": lambda: C(
+        checkpointing.make_chain, n=2, width=3, seed=0, bad={"n": [0], "width": [0]}
+    ),
+    "dlbook.checkpointing.training_step": lambda: C(
+        checkpointing.training_step,
+        model=checkpointing.make_chain(3, width=2),
+        x=pts(4, 2).double(),
+        segments=2,
+        micro_batches=2,
+        ours=True,
+        bad={"segments": [0, 4], "micro_batches": [0, 5], "model": [torch.nn.Tanh()]},
+    ),
+    "dlbook.checkpointing.count_layer_calls": lambda: C(
+        checkpointing.count_layer_calls, model=checkpointing.make_chain(2, width=2), run=lambda: None
     ),
     # widgets
     "dlbook.widgets.frame_widget": lambda: C(widgets.frame_widget, frame="<b>a</b>", alt="bold a"),

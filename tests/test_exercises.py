@@ -215,6 +215,12 @@ WRONG = {
         lambda W, h: np.tanh(W),
     ],
     "ex-act-3": [_softplus_naive, _softplus_relu, lambda x: x * 0 + 0.69, _raises_type_error],
+    "ex-ckpt-3": [
+        lambda n, every: 2 * n,  # every node recomputed
+        lambda n, every: n + (n - n // every),  # f_n counted as a checkpoint
+        lambda n, every: n + n // every,  # the checkpoints recomputed instead
+        lambda n, every: "many",
+    ],
 }
 
 #: Right answers in another form than the reference's, which a reader may well write.

@@ -375,3 +375,30 @@ def _softplus_cases() -> list[_Case]:
 EXERCISES["ex-act-3"] = _function_exercise(
     _softplus_reference, _softplus_cases, lambda got, expected: _close(got, expected, "softplus(x)")
 )
+
+
+# ----------------------------------------------------------------------------- Gradient checkpointing
+
+
+def _evaluations_reference() -> Callable:
+    from dlbook.checkpointing import simulate
+
+    return lambda n, every: simulate(n, "checkpoint", every=every).evaluations
+
+
+def _evaluations_cases() -> list[_Case]:
+    kept = "Forward keeps f_every, f_2every, ... strictly below f_n; f_n is there when forward ends."
+    once = "Forward evaluates all n nodes; every node it did not keep is recomputed exactly once."
+    return [
+        _Case((16, 4), {}, "16 nodes, a checkpoint every 4", once),
+        _Case((10, 3), {}, "a spacing that does not divide n", kept),
+        _Case((12, 4), {}, "a spacing that divides n (is f_n a checkpoint?)", kept),
+        _Case((7, 1), {}, "a checkpoint at every node", once),
+        _Case((9, 20), {}, "a spacing longer than the chain", once),
+        _Case((1, 1), {}, "a single node", once),
+    ]
+
+
+EXERCISES["ex-ckpt-3"] = _function_exercise(
+    _evaluations_reference, _evaluations_cases, lambda got, expected: _close(got, expected, "the count")
+)
