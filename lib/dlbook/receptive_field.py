@@ -98,7 +98,7 @@ def receptive_fields(layers: Sequence[Layer]) -> list[Field]:
     $S_L = \prod_{l \le L} s_l$, $P_L = \sum_{l \le L} p_l \prod_{i<l} s_i$.
     """
     layers = _check_layers(layers)
-    fields, size, jump, padding = [], 1, 1, 0  # jump: prod of the strides below
+    fields, size, jump, padding = [], 1, 1, 0  # jump: the stride so far
     for layer in layers:
         size += (layer.span - 1) * jump
         padding += layer.padding * jump
@@ -207,17 +207,10 @@ def _output_shape(module: nn.Module, input_shape: Any) -> tuple[int, ...]:
     return tuple(out.shape)
 
 
-def input_gradient(
-    module: nn.Module, input_shape: Sequence[int], unit: Sequence[int], *, seed: int = 0
-) -> torch.Tensor:
-    r"""$|\partial y_u / \partial x|$ for one output unit, summed over batch and channels.
-
-    $y_u$ sums the output channels at spatial position ``unit``; $x$ is drawn
-    uniformly from $[0, 1)$ with ``seed`` (a positive input, so that max
-    pooling has an input-dependent arg-max). Shape: ``input_shape[2:]``.
-    """
+def _check_probe(module: Any, input_shape: Any, unit: Any, seed: Any) -> torch.dtype:
+    """Validate ``input_gradient``'s arguments; return the module's dtype."""
     check_instance("module", module, nn.Module)
-    seed = check_seed("seed", seed)
+    check_seed("seed", seed)
     out_shape = _output_shape(module, input_shape)
     unit = tuple(check_values("unit", unit))
     if len(unit) != len(out_shape) - 2:
@@ -226,11 +219,28 @@ def input_gradient(
         if check_int("unit[i]", u, min_value=0) >= n:
             raise ValueError(f"unit {unit} lies outside the output map of spatial shape {out_shape[2:]}")
     param = next(module.parameters(), None)
-    dtype = param.dtype if param is not None else torch.float32
+    return param.dtype if param is not None else torch.float32
+
+
+def input_gradient(
+    module: nn.Module,
+    input_shape: Sequence[int],
+    unit: Sequence[int],
+    *,
+    seed: int = 0,
+) -> torch.Tensor:
+    r"""$|\partial y_u / \partial x|$, summed over batch and channels.
+
+    $y_u$: the output channels at spatial position ``unit``, summed;
+    $x$: uniform in $[0, 1)$, drawn with ``seed`` (positive, so that max
+    pooling picks an input-dependent arg-max). Shape ``input_shape[2:]``.
+    """
+    dtype = _check_probe(module, input_shape, unit, seed)
     gen = torch.Generator().manual_seed(seed)
-    x = torch.rand(tuple(input_shape), generator=gen, dtype=dtype).requires_grad_(True)  # (B, C, *spatial)
+    x = torch.rand(*input_shape, generator=gen, dtype=dtype)  # (B, C, *sp)
+    x.requires_grad_(True)
     y = module(x)  # (B, C', *out_spatial)
-    y[(slice(None), slice(None), *unit)].sum().backward()
+    y[(..., *unit)].sum().backward()  # the unit, all batch and channels
     return x.grad.abs().sum(dim=(0, 1))  # (*spatial)
 
 
