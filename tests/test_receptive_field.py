@@ -53,8 +53,8 @@ def test_autograd_support_is_the_field(layers, extra):
     assert gradient_support(net, (1, 1, last + 1 + extra), (unit,)) == ((first, last),)
 
 
-# The published table (google-research/receptive_field, RECEPTIVE_FIELD_TABLE.md, resolution None,
-# and README for the last effective padding): end-point -> (RF, effective stride, effective padding).
+# The published table (google-research/receptive_field, RECEPTIVE_FIELD_TABLE.md: RF and stride at resolution None,
+# padding at resolution 224 as in the README): end-point -> (RF, effective stride, effective padding).
 PUBLISHED = {
     "alexnet_v2": {
         "conv1": (11, 4, 0),
