@@ -53,8 +53,8 @@ def test_autograd_support_is_the_field(layers, extra):
     assert gradient_support(net, (1, 1, last + 1 + extra), (unit,)) == ((first, last),)
 
 
-# The published table (google-research/receptive_field, RECEPTIVE_FIELD_TABLE.md: RF and stride at resolution None,
-# padding at resolution 224 as in the README): end-point -> (RF, effective stride, effective padding).
+# The published table (google-research/receptive_field, RECEPTIVE_FIELD_TABLE.md, the rows at input resolution 224,
+# whose paddings the README quotes): end-point -> (RF, effective stride, effective padding).
 PUBLISHED = {
     "alexnet_v2": {
         "conv1": (11, 4, 0),
@@ -81,21 +81,20 @@ PUBLISHED = {
         "pool5": (212, 32, 90),
     },
     "mobilenet_v1": {
+        "Conv2d_0": (3, 2, 0),
         **{
-            f"Conv2d_{i}_pointwise": (rf, s, None)
-            for i, (rf, s) in enumerate(
-                [(7, 2), (11, 4), (19, 4), (27, 8), (43, 8), (59, 16), (91, 16), (123, 16)]
-                + [(155, 16), (187, 16), (219, 16), (251, 32), (315, 32)],
+            f"Conv2d_{i}_pointwise": row
+            for i, row in enumerate(
+                [(7, 2, 2), (11, 4, 2), (19, 4, 6), (27, 8, 6), (43, 8, 14), (59, 16, 14), (91, 16, 30)]
+                + [(123, 16, 46), (155, 16, 62), (187, 16, 78), (219, 16, 94), (251, 32, 94), (315, 32, 126)],
                 start=1,
             )
         },
-        "Conv2d_0": (3, 2, None),
-        "Conv2d_13_pointwise": (315, 32, 126),
     },
     "resnet_v1_50": {
-        "block1/unit_3/conv3": (35, 8, None),
-        "block2/unit_4/conv3": (99, 16, None),
-        "block3/unit_6/conv3": (291, 32, None),
+        "block1/unit_3/conv3": (35, 8, 15),
+        "block2/unit_4/conv3": (99, 16, 47),
+        "block3/unit_6/conv3": (291, 32, 143),
         "block4/unit_3/conv3": (483, 32, 239),
     },
 }
@@ -106,9 +105,16 @@ def test_published_table(net):
     fields = dict(zip([la.name for la in ARCHITECTURES[net]], receptive_fields(ARCHITECTURES[net]), strict=True))
     for end_point, (size, stride, padding) in PUBLISHED[net].items():
         field = fields[end_point]
-        assert (field.size, field.stride) == (size, stride), end_point
-        if padding is not None:
-            assert field.padding == padding, end_point
+        assert (field.size, field.stride, field.padding) == (size, stride, padding), end_point
+
+
+def test_kernel_smaller_than_stride_leaves_holes():
+    """The closed form gives the field's extent; with k < s some pixels inside it never reach the unit."""
+    layers = [Layer(1, 2, name="conv"), Layer(3, name="conv")]
+    field = receptive_fields(layers)[-1]
+    grad = input_gradient(conv_stack(layers, dims=1), (1, 1, 9), (1,))
+    assert field.span(1) == (2, 6)
+    assert grad.nonzero().flatten().tolist() == [2, 4, 6]
 
 
 def test_vgg_conv5_3_and_torchvision_resnet():
