@@ -78,6 +78,7 @@ from dlbook import (
     ode,
     perceptron,
     plotting,
+    receptive_field,
     rnn,
     seeding,
     sentencepiece_bpe,
@@ -1124,6 +1125,74 @@ VALID: dict[str, Callable[[], Call] | str] = {
     "dlbook.widgets.live_slider": lambda: C(
         widgets.live_slider, plot_fn=html_frame, v=(0.0, 1.0, 0.5), ok={"v": ["text", 3]}
     ),  # a text box, an int slider
+    # receptive_field
+    "dlbook.receptive_field.Layer": lambda: C(
+        receptive_field.Layer,
+        kernel=3,
+        stride=2,
+        padding=1,
+        dilation=2,
+        name="conv1",
+        bad={"kernel": [0], "stride": [0], "dilation": [0]},
+    ),
+    "dlbook.receptive_field.Field": RECORD,
+    "dlbook.receptive_field.Field.span": lambda: C(receptive_field.Field(5, 2, 1).span, unit=3),
+    "dlbook.receptive_field.receptive_fields": lambda: C(
+        receptive_field.receptive_fields,
+        layers=[receptive_field.Layer(3), receptive_field.Layer(2, 2)],
+        bad={"layers": [[3]]},
+    ),
+    "dlbook.receptive_field.receptive_field_top_down": lambda: C(
+        receptive_field.receptive_field_top_down,
+        layers=[receptive_field.Layer(3), receptive_field.Layer(2, 2)],
+        bad={"layers": [[3]]},
+    ),
+    "dlbook.receptive_field.layers_from_module": lambda: C(
+        receptive_field.layers_from_module,
+        module=torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3), torch.nn.ReLU()),
+        input_shape=(1, 1, 8, 8),
+        bad={
+            "module": [
+                torch.nn.Flatten(),
+                torch.nn.Sequential(torch.nn.ReLU()),
+                torch.nn.Sequential(torch.nn.Conv2d(1, 1, (3, 1))),
+            ],
+            "input_shape": [(1, 1, 2, 2), (8, 8), (1, 1, 0, 8), (1, 2, 8, 8)],
+        },
+    ),
+    "dlbook.receptive_field.input_gradient": lambda: C(
+        receptive_field.input_gradient,
+        module=receptive_field.conv_stack([receptive_field.Layer(3, 2)]),
+        input_shape=(1, 1, 9, 9),
+        unit=(2, 1),
+        seed=0,
+        bad={"unit": [(4, 0), (1,), (-1, 0)], "input_shape": [(1, 1, 2, 2)]},
+    ),
+    "dlbook.receptive_field.gradient_support": lambda: C(
+        receptive_field.gradient_support,
+        module=receptive_field.conv_stack([receptive_field.Layer(3, 2)]),
+        input_shape=(1, 1, 9, 9),
+        unit=(2, 1),
+        seed=0,
+        bad={"unit": [(4, 0), (1,), (-1, 0)], "input_shape": [(1, 1, 2, 2)]},
+    ),
+    "dlbook.receptive_field.gradient_spread": lambda: C(
+        receptive_field.gradient_spread, gradient=torch.tensor([1.0, 2.0, 1.0]), bad={"gradient": [torch.zeros(3)]}
+    ),
+    "dlbook.receptive_field.conv_stack": lambda: C(
+        receptive_field.conv_stack,
+        layers=[receptive_field.Layer(3, name="conv"), receptive_field.Layer(2, 2, name="pool")],
+        dims=2,
+        pool="max",
+        dtype=torch.float32,
+        bad={"layers": [[3]], "dims": [0, 3], "pool": ["median"], "dtype": [torch.int64]},
+    ),
+    "dlbook.receptive_field.uniform_stack": lambda: C(
+        receptive_field.uniform_stack, n=2, kernel=3, dims=1, bad={"n": [0], "kernel": [0], "dims": [0, 3]}
+    ),
+    "dlbook.receptive_field.bottleneck_resnet": lambda: C(
+        receptive_field.bottleneck_resnet, stride_at="last", bad={"stride_at": ["middle"]}
+    ),
 }
 
 

@@ -223,6 +223,31 @@ WRONG = {
     ],
 }
 
+
+def _rf_bottom_up(layers):
+    r = 1
+    for layer in layers:  # the wrong direction: strides multiply the wrong kernels
+        r = (r - 1) * layer.stride + layer.span
+    return r
+
+
+def _rf_no_dilation(layers):
+    r = 1
+    for layer in reversed(layers):
+        r = (r - 1) * layer.stride + layer.kernel
+    return r
+
+
+def _rf_off_by_one(layers):
+    r = 1
+    for layer in reversed(layers):
+        r = r * layer.stride + layer.span
+    return r
+
+
+WRONG["ex-rf-3"] = [_rf_bottom_up, _rf_no_dilation, _rf_off_by_one, lambda layers: float(len(layers))]
+
+
 #: Right answers in another form than the reference's, which a reader may well write.
 RIGHT = {
     "ex-tok-1": [tuple(EXERCISES["ex-tok-1"].reference())],

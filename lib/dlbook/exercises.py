@@ -402,3 +402,33 @@ def _evaluations_cases() -> list[_Case]:
 EXERCISES["ex-ckpt-3"] = _function_exercise(
     _evaluations_reference, _evaluations_cases, lambda got, expected: _close(got, expected, "the count")
 )
+# ----------------------------------------------------------------------------- Receptive fields
+
+
+def _top_down_reference() -> Callable:
+    from dlbook.receptive_field import receptive_field_top_down
+
+    return receptive_field_top_down
+
+
+def _top_down_cases() -> list[_Case]:
+    from dlbook.receptive_field import ARCHITECTURES, Layer
+
+    walk = "Start from r = 1 at the top and walk the layers from the last down to the first: r = (r - 1) s + k."
+    dilated = "A dilated kernel spans d (k - 1) + 1 positions: use that in place of k."
+    return [
+        _Case(([Layer(3)],), {}, "one 3-tap layer", "One layer alone: its unit sees its kernel."),
+        _Case(([Layer(3), Layer(3), Layer(3)],), {}, "three stride-1 layers", walk),
+        _Case(([Layer(3, 2), Layer(3, 1), Layer(2, 2)],), {}, "a stack with strides", walk),
+        _Case(([Layer(2, dilation=2**i) for i in range(4)],), {}, "a dilated stack", dilated),
+        _Case((ARCHITECTURES["vgg_16"],), {}, "VGG-16's main path", walk),
+    ]
+
+
+def _same_int(got: Any, expected: int) -> str | None:
+    if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+        return _Form(f"your function returned {type(got).__name__} {_show(got):.40}; it should return an int")
+    return None if got == expected else f"your function returned {got}, which is not the receptive field"
+
+
+EXERCISES["ex-rf-3"] = _function_exercise(_top_down_reference, _top_down_cases, _same_int)
