@@ -808,6 +808,30 @@ VALID: dict[str, Callable[[], Call] | str] = {
             "n_batches": [0],
         },
     ),
+    "dlbook.surrogates.f1_comparison": lambda: C(
+        surrogates.f1_comparison,
+        seed=0,
+        n_train=60,
+        n_val=60,
+        n_test=20,
+        pos_rate=0.3,
+        shift=1.0,
+        epochs=1,
+        finetune_epochs=1,
+        finetune_lr=0.01,
+        batch_size=30,
+        bad={
+            "n_train": [0],
+            "n_val": [0, 1],  # 1: no positive to tune the threshold on
+            "n_test": [0],
+            "pos_rate": [0.0, 1.0],
+            "shift": [-1.0],
+            "epochs": [0],
+            "finetune_epochs": [0],
+            "finetune_lr": [0.0],
+            "batch_size": [0],
+        },
+    ),
     # tokenization
     "dlbook.tokenization.text_to_bytes": lambda: C(tokenization.text_to_bytes, text="héllo", ok={"text": [""]}),
     "dlbook.tokenization.pretokenize": lambda: C(

@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, f1_score, hinge_loss, log_loss
 
 from dlbook.checks import check_probabilities
 from dlbook.surrogates import (
+    METHODS,
     PERFECT_BAND,
     THREE_X,
     THREE_Y,
@@ -20,6 +21,7 @@ from dlbook.surrogates import (
     batch_soft_f1,
     best_threshold,
     cross_entropy_optimum,
+    f1_comparison,
     fit_linear,
     imbalanced_gaussians,
     onehot_l1_bound,
@@ -290,3 +292,16 @@ def test_the_training_helpers_refuse_bad_labels_and_losses():
         best_threshold(torch.full((5,), 0.5), torch.zeros(5))
     with pytest.raises(ValueError, match="batch_size must be <="):
         batch_soft_f1(torch.full((5,), 0.5), torch.ones(5), 6)
+
+
+def test_f1_comparison_reports_test_f1_as_sklearn_computes_it():
+    kw = {"n_train": 400, "n_val": 300, "n_test": 500, "pos_rate": 0.2, "epochs": 2, "finetune_epochs": 1}
+    result = f1_comparison(3, **kw)
+    assert set(result) == {*METHODS, "tuned threshold"} and result == f1_comparison(3, **kw)
+    X, y = imbalanced_gaussians(1200, pos_rate=0.2, shift=2.5, seed=3)
+    ce = fit_linear(X[:400], y[:400], epochs=2, seed=3)
+    t = best_threshold(predict_proba(ce, X[400:700]), y[400:700])
+    assert result["tuned threshold"] == t
+    test_probs, test_y = predict_proba(ce, X[700:]).numpy(), y[700:].numpy()
+    assert result[METHODS[0]] == pytest.approx(f1_score(test_y, test_probs >= 0.5), abs=1e-6)
+    assert result[METHODS[3]] == pytest.approx(f1_score(test_y, test_probs >= t), abs=1e-6)
