@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.optimize import brentq, minimize_scalar
-from torch import nn
+from torch import Tensor, nn
 
 from dlbook.checks import (
     check_choice,
@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 
-def _check_logits(x: Any, k: Any, dim: Any) -> tuple[torch.Tensor, float, int]:
+def _check_logits(x: Any, k: Any, dim: Any) -> tuple[Tensor, float, int]:
     x = check_tensor("x", x)
     k = check_positive("k", k)
     dim = check_int("dim", dim, min_value=-x.ndim)
@@ -74,17 +74,18 @@ def _check_logits(x: Any, k: Any, dim: Any) -> tuple[torch.Tensor, float, int]:
     return x, k, dim
 
 
-def smooth_max(x: torch.Tensor, k: float = 1.0, dim: int = -1) -> torch.Tensor:
+def smooth_max(x: Tensor, k: float = 1.0, dim: int = -1) -> Tensor:
     r"""The smooth maximum ``logsumexp(k x) / k`` along ``dim``.
 
-    $\max_i x_i \le \frac1k \log \sum_{i=1}^n e^{k x_i} \le \max_i x_i + \frac{\log n}{k}$:
-    the sum holds the largest term $e^{k \max x}$ and at most $n$ of them.
+    $\max_i x_i \le \frac1k \log \sum_{i=1}^n e^{k x_i}
+    \le \max_i x_i + \frac{\log n}{k}$: the sum holds the term
+    $e^{k \max x}$, and $n$ terms no larger than it.
     """
     x, k, dim = _check_logits(x, k, dim)
     return torch.logsumexp(k * x, dim=dim) / k
 
 
-def smooth_onehot(x: torch.Tensor, k: float = 1.0, dim: int = -1) -> torch.Tensor:
+def smooth_onehot(x: Tensor, k: float = 1.0, dim: int = -1) -> Tensor:
     r"""The soft one-hot ``softmax(k x)`` along ``dim``; it tends to ``onehot(argmax x)`` as ``k`` grows.
 
     It is the gradient of the smooth maximum: $\partial\, \mathrm{smooth\_max}(x) / \partial x_i
@@ -94,7 +95,7 @@ def smooth_onehot(x: torch.Tensor, k: float = 1.0, dim: int = -1) -> torch.Tenso
     return torch.softmax(k * x, dim=dim)
 
 
-def soft_argmax(x: torch.Tensor, k: float = 1.0, dim: int = -1) -> torch.Tensor:
+def soft_argmax(x: Tensor, k: float = 1.0, dim: int = -1) -> Tensor:
     r"""The soft index of the maximum, $\sum_i i\, \operatorname{softmax}(k x)_i$ (indices from 0)."""
     x, k, dim = _check_logits(x, k, dim)
     p = torch.softmax(k * x, dim=dim)
@@ -104,7 +105,7 @@ def soft_argmax(x: torch.Tensor, k: float = 1.0, dim: int = -1) -> torch.Tensor:
     return (index * p).sum(dim=dim)
 
 
-def onehot_l1_bound(x: torch.Tensor, k: float = 1.0, dim: int = -1) -> torch.Tensor:
+def onehot_l1_bound(x: Tensor, k: float = 1.0, dim: int = -1) -> Tensor:
     r"""A bound on $\lVert \operatorname{softmax}(k x) - \operatorname{onehot}(\operatorname{argmax} x) \rVert_1$.
 
     With $\Delta$ the gap between the largest and the second largest entry,
@@ -122,7 +123,7 @@ def onehot_l1_bound(x: torch.Tensor, k: float = 1.0, dim: int = -1) -> torch.Ten
     return 2 * (n - 1) * torch.exp(-k * gap)
 
 
-def _check_labels(labels: Any, n: int, n_classes: int) -> torch.Tensor:
+def _check_labels(labels: Any, n: int, n_classes: int) -> Tensor:
     if not isinstance(labels, torch.Tensor) or labels.is_floating_point() or labels.dtype == torch.bool:
         raise TypeError(f"labels must be an integer torch.Tensor of class indices, got {type(labels).__name__}")
     if labels.shape != (n,):
@@ -132,7 +133,7 @@ def _check_labels(labels: Any, n: int, n_classes: int) -> torch.Tensor:
     return labels
 
 
-def soft_accuracy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def soft_accuracy(probs: Tensor, labels: Tensor) -> Tensor:
     r"""Soft accuracy $\frac1N \sum_n \langle 1_{y_n}, p_n \rangle$, the mean probability of the true class.
 
     ``probs``: ``(N, C)``, rows summing to 1; ``labels``: ``(N,)`` integer classes.
@@ -143,21 +144,26 @@ def soft_accuracy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return probs.gather(1, labels[:, None]).mean()  # (N, 1) -> scalar
 
 
-def soft_f1(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    r"""Soft F1 of the positive class, $2 \sum_n p_n t_n \,/\, \sum_n (p_n + t_n)$.
-
-    ``probs``, ``targets``: ``(N,)`` with values in [0, 1]. On 0/1 predictions
-    it is F1 $= 2\,TP / (2\,TP + FP + FN)$, the Dice coefficient of the two
-    sets. Undefined (``ValueError``) when both are all zero.
-    """
+def _check_binary(probs: Any, targets: Any) -> tuple[Tensor, Tensor]:
+    """Two ``(N,)`` tensors in [0, 1] of one shape, not both all zero."""
     probs = check_probabilities("probs", probs, ndim=1)
     targets = check_probabilities("targets", targets, ndim=1)
     if targets.shape != probs.shape:
         raise ValueError(f"targets must have the shape of probs {tuple(probs.shape)}, got {tuple(targets.shape)}")
-    denominator = (probs + targets).sum()
-    if denominator == 0:
+    if not bool(((probs + targets) > 0).any()):
         raise ValueError("probs and targets are all zero: F1 is undefined (no positives, none predicted)")
-    return 2 * (probs * targets).sum() / denominator
+    return probs, targets
+
+
+def soft_f1(probs: Tensor, targets: Tensor) -> Tensor:
+    r"""Soft F1 of the positive class, $2 \sum p_n t_n / \sum (p_n + t_n)$.
+
+    ``probs``, ``targets``: ``(N,)``, values in [0, 1], not both all 0.
+    On 0/1 predictions it is F1 $= 2\,TP / (2\,TP + FP + FN)$, the
+    Dice coefficient of the predicted and the true positive sets.
+    """
+    probs, targets = _check_binary(probs, targets)
+    return 2 * (probs * targets).sum() / (probs + targets).sum()
 
 
 # ----------------------------------------------------------------------------- the three-point example
@@ -242,7 +248,7 @@ def band_temperature(low: float = 1.0, high: float = 64.0) -> float:
 
 def imbalanced_gaussians(
     n: int, *, pos_rate: float = 0.05, dim: int = 2, shift: float = 2.0, seed: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[Tensor, Tensor]:
     r"""``n`` points of two Gaussian classes, a rare positive one: ``(X (n, dim), y (n,))``, float32.
 
     Each point is positive with probability ``pos_rate``; negatives are
@@ -261,7 +267,7 @@ def imbalanced_gaussians(
     return torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y)
 
 
-def _check_data(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_data(X: Any, y: Any) -> tuple[Tensor, Tensor]:
     X = check_tensor("X", X, ndim=2)
     y = check_probabilities("y", y, ndim=1)
     if y.shape[0] != X.shape[0]:
@@ -271,7 +277,7 @@ def _check_data(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return X, y
 
 
-def predict_proba(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+def predict_proba(model: nn.Module, X: Tensor) -> Tensor:
     r"""The positive-class probabilities ``sigmoid(model(X))``, shape ``(N,)``, without gradients."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -284,8 +290,8 @@ def predict_proba(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
 
 
 def fit_linear(
-    X: torch.Tensor,
-    y: torch.Tensor,
+    X: Tensor,
+    y: Tensor,
     *,
     loss: str = "cross_entropy",
     epochs: int = 20,
@@ -329,16 +335,13 @@ def fit_linear(
     return model
 
 
-def best_threshold(probs: torch.Tensor, targets: torch.Tensor) -> float:
+def best_threshold(probs: Tensor, targets: Tensor) -> float:
     r"""The threshold ``t`` whose predictions ``probs >= t`` have the highest F1 on these targets.
 
     Only the distinct values of ``probs`` can change the predictions, so they
     are the candidates; ties go to the smallest such ``t``.
     """
-    probs = check_probabilities("probs", probs, ndim=1)
-    targets = check_probabilities("targets", targets, ndim=1)
-    if targets.shape != probs.shape:
-        raise ValueError(f"targets must have the shape of probs {tuple(probs.shape)}, got {tuple(targets.shape)}")
+    probs, targets = _check_binary(probs, targets)
     if not bool((targets > 0).any()):
         raise ValueError("targets must hold at least one positive: F1 is undefined without one")
     candidates = torch.unique(probs)  # sorted
@@ -348,19 +351,14 @@ def best_threshold(probs: torch.Tensor, targets: torch.Tensor) -> float:
     return float(candidates[int(torch.argmax(f1))])
 
 
-def batch_soft_f1(
-    probs: torch.Tensor, targets: torch.Tensor, batch_size: int, *, n_batches: int = 1000, seed: int = 0
-) -> torch.Tensor:
+def batch_soft_f1(probs: Tensor, targets: Tensor, batch_size: int, *, n_batches: int = 1000, seed: int = 0) -> Tensor:
     r"""Soft F1 of ``n_batches`` random batches (drawn without replacement), shape ``(n_batches,)``.
 
     Soft F1 is a ratio of two batch sums, so its mean over batches is not the
     soft F1 of the whole set: a biased estimate, most of all for small batches
     (a batch with no positive scores 0 whatever the model does).
     """
-    probs = check_probabilities("probs", probs, ndim=1)
-    targets = check_probabilities("targets", targets, ndim=1)
-    if targets.shape != probs.shape:
-        raise ValueError(f"targets must have the shape of probs {tuple(probs.shape)}, got {tuple(targets.shape)}")
+    probs, targets = _check_binary(probs, targets)
     batch_size = check_int("batch_size", batch_size, min_value=1)
     if batch_size > probs.shape[0]:
         raise ValueError(f"batch_size must be <= the number of samples {probs.shape[0]}, got {batch_size}")
