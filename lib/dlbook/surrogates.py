@@ -37,6 +37,7 @@ from dlbook.checks import (
     check_seed,
     check_tensor,
 )
+from dlbook.seeding import torch_threads
 
 __all__ = [
     "smooth_max",
@@ -322,16 +323,17 @@ def fit_linear(
             raise TypeError(f"init must be a torch.nn.Linear({X.shape[1]}, 1) or None, got {init!r:.60}")
         model.load_state_dict(init.state_dict())
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(epochs):
-        for batch in torch.randperm(X.shape[0], generator=generator).split(batch_size):
-            logits = model(X[batch]).reshape(-1)  # (B,)
-            if loss == "cross_entropy":
-                value = nn.functional.binary_cross_entropy_with_logits(logits, y[batch])
-            else:
-                value = 1 - soft_f1(torch.sigmoid(logits), y[batch])
-            optimizer.zero_grad()
-            value.backward()
-            optimizer.step()
+    with torch_threads(1):  # tiny tensors: one thread beats a pool on a busy machine
+        for _ in range(epochs):
+            for batch in torch.randperm(X.shape[0], generator=generator).split(batch_size):
+                logits = model(X[batch]).reshape(-1)  # (B,)
+                if loss == "cross_entropy":
+                    value = nn.functional.binary_cross_entropy_with_logits(logits, y[batch])
+                else:
+                    value = 1 - soft_f1(torch.sigmoid(logits), y[batch])
+                optimizer.zero_grad()
+                value.backward()
+                optimizer.step()
     return model
 
 
@@ -367,7 +369,7 @@ def batch_soft_f1(probs: Tensor, targets: Tensor, batch_size: int, *, n_batches:
     n_batches = check_int("n_batches", n_batches, min_value=1)
     generator = torch.Generator().manual_seed(check_seed("seed", seed))
     keys = torch.rand(n_batches, probs.shape[0], generator=generator)
-    index = keys.argsort(dim=1)[:, :batch_size]  # (n_batches, B) without replacement
+    index = keys.topk(batch_size, dim=1).indices  # (n_batches, B): B distinct samples
     p, t = probs[index], targets[index]
     return 2 * (p * t).sum(dim=1) / (p + t).sum(dim=1)
 
