@@ -83,6 +83,7 @@ from dlbook import (
     seeding,
     sentencepiece_bpe,
     source,
+    surrogates,
     tokenization,
     tokenizer_adapters,
     widgets,
@@ -565,7 +566,7 @@ VALID: dict[str, Callable[[], Call] | str] = {
     "dlbook.diffusion.VPSDE.beta": lambda: C(diffusion.VPSDE().beta, tau=0.5, bad={"tau": [-0.1, 1.5]}),
     "dlbook.diffusion.VPSDE.alpha_bar": lambda: C(diffusion.VPSDE().alpha_bar, tau=0.5, bad={"tau": [-0.1, 1.5]}),
     "dlbook.diffusion.VPSDE.drift": lambda: C(
-        diffusion.VPSDE().drift, x=pts(), tau=0.5, bad={"tau": [2.0]}, ok={"x": [pts().unsqueeze(-1)]}
+        diffusion.VPSDE().drift, x=pts(), tau=0.5, bad={"tau": [2.0]}, ok={"x": [pts().unsqueeze(-1)], "dim": [-1]}
     ),  # elementwise: any shape
     "dlbook.diffusion.VPSDE.diffusion": lambda: C(diffusion.VPSDE().diffusion, tau=0.5, bad={"tau": [2.0]}),
     "dlbook.diffusion.VPSDE.reverse_sde_drift": lambda: C(
@@ -689,7 +690,9 @@ VALID: dict[str, Callable[[], Call] | str] = {
     # ode
     "dlbook.ode.Solution": RECORD,
     # the ODE machinery works on points of any shape
-    "dlbook.ode.Recorder": lambda: C(ode.Recorder, x=pts(), t=1.0, on=True, ok={"x": [pts().unsqueeze(-1)]}),
+    "dlbook.ode.Recorder": lambda: C(
+        ode.Recorder, x=pts(), t=1.0, on=True, ok={"x": [pts().unsqueeze(-1)], "dim": [-1]}
+    ),
     "dlbook.ode.Recorder.add": lambda: C(
         ode.Recorder(pts(), 1.0, on=True).add, x=pts(seed=1), t=0.5, ok={"x": [pts(seed=1).unsqueeze(-1)]}
     ),
@@ -704,7 +707,7 @@ VALID: dict[str, Callable[[], Call] | str] = {
         t=1.0,
         t_next=0.5,
         bad={"drift": [lambda x, t: x[:1], lambda x, t: x * math.nan]},
-        ok={"x": [pts().unsqueeze(-1)]},
+        ok={"x": [pts().unsqueeze(-1)], "dim": [-1]},
     ),
     "dlbook.ode.heun_step": lambda: C(
         ode.heun_step,
@@ -713,7 +716,7 @@ VALID: dict[str, Callable[[], Call] | str] = {
         t=1.0,
         t_next=0.5,
         bad={"drift": [lambda x, t: x[:1], lambda x, t: x * math.nan]},
-        ok={"x": [pts().unsqueeze(-1)]},
+        ok={"x": [pts().unsqueeze(-1)], "dim": [-1]},
     ),
     "dlbook.ode.integrate": lambda: C(
         ode.integrate,
@@ -727,7 +730,7 @@ VALID: dict[str, Callable[[], Call] | str] = {
             "times": [[1.0], [1.0, math.nan]],
             "method": ["rk4"],
         },
-        ok={"x": [pts().unsqueeze(-1)]},
+        ok={"x": [pts().unsqueeze(-1)], "dim": [-1]},
     ),
     # perceptron
     "dlbook.perceptron.threshold_unit": lambda: C(
@@ -869,6 +872,147 @@ VALID: dict[str, Callable[[], Call] | str] = {
         source.source_markdown, obj=checks.check_int, bad={"obj": [3, "check_int", len]}
     ),
     "dlbook.source.show_source": lambda: C(source.show_source, obj=checks.check_int, bad={"obj": [3, len]}),
+    # surrogates (and the shared validator it added to checks)
+    "dlbook.checks.check_probabilities": lambda: V(
+        checks.check_probabilities,
+        "probs",
+        torch.tensor([[0.25, 0.75]]),
+        ndim=2,
+        rows_sum_to_one=True,
+        bad=[torch.tensor([[0.5, 0.6]]), torch.tensor([[-0.5, 1.5]])],
+    ),
+    "dlbook.surrogates.smooth_max": lambda: C(
+        surrogates.smooth_max,
+        x=pts(),
+        k=2.0,
+        dim=0,
+        bad={"k": [0.0, -1.0], "dim": [2, -3]},
+        ok={"x": [pts().unsqueeze(-1)], "dim": [-1]},
+    ),
+    "dlbook.surrogates.smooth_onehot": lambda: C(
+        surrogates.smooth_onehot,
+        x=pts(),
+        k=2.0,
+        dim=-1,
+        bad={"k": [0.0], "dim": [2]},
+        ok={"x": [pts().unsqueeze(-1)], "dim": [-1]},
+    ),
+    "dlbook.surrogates.soft_argmax": lambda: C(
+        surrogates.soft_argmax,
+        x=pts(),
+        k=2.0,
+        dim=-1,
+        bad={"k": [0.0], "dim": [2]},
+        ok={"x": [pts().unsqueeze(-1)], "dim": [-1]},
+    ),
+    "dlbook.surrogates.onehot_l1_bound": lambda: C(
+        surrogates.onehot_l1_bound,
+        x=pts(),
+        k=2.0,
+        dim=0,
+        bad={"k": [0.0], "dim": [2]},
+        ok={"x": [pts().unsqueeze(-1)], "dim": [-1]},
+    ),
+    "dlbook.surrogates.soft_accuracy": lambda: C(
+        surrogates.soft_accuracy,
+        probs=torch.tensor([[0.25, 0.75], [1.0, 0.0]]),
+        labels=torch.tensor([1, 0]),
+        bad={
+            "probs": [torch.tensor([[0.5, 0.6], [1.0, 0.0]]), torch.tensor([[-0.5, 1.5], [1.0, 0.0]])],
+            "labels": [torch.tensor([1, 2]), torch.tensor([1]), torch.tensor([1.0, 0.0])],
+        },
+    ),
+    "dlbook.surrogates.soft_f1": lambda: C(
+        surrogates.soft_f1,
+        probs=torch.tensor([0.2, 0.9]),
+        targets=torch.tensor([0.0, 1.0]),
+        bad={"probs": [torch.tensor([0.2, 1.1]), torch.tensor([0.2])], "targets": [torch.tensor([0.0, 2.0])]},
+    ),
+    "dlbook.surrogates.three_point_risk": lambda: C(
+        surrogates.three_point_risk, b=np.array([0.1, 0.7]), loss="hinge", k=2.0, bad={"loss": ["mse"], "k": [0.0]}
+    ),
+    "dlbook.surrogates.risk_argmin": lambda: C(
+        surrogates.risk_argmin, loss="hinge", k=2.0, step=1e-3, bad={"loss": ["mse"], "k": [0.0], "step": [0.0, 0.5]}
+    ),
+    "dlbook.surrogates.cross_entropy_optimum": lambda: C(surrogates.cross_entropy_optimum, k=2.0, bad={"k": [0.0]}),
+    "dlbook.surrogates.band_temperature": lambda: C(
+        surrogates.band_temperature, low=1.0, high=8.0, bad={"low": [0.0, 4.0], "high": [0.0, 2.0]}
+    ),
+    "dlbook.surrogates.imbalanced_gaussians": lambda: C(
+        surrogates.imbalanced_gaussians,
+        n=10,
+        pos_rate=0.2,
+        dim=2,
+        shift=1.0,
+        seed=0,
+        bad={"n": [0], "pos_rate": [0.0, 1.0], "dim": [0], "shift": [-1.0]},
+    ),
+    "dlbook.surrogates.predict_proba": lambda: C(
+        surrogates.predict_proba, model=torch.nn.Linear(2, 1), X=pts(), bad={"X": [pts(d=3)]}
+    ),
+    "dlbook.surrogates.fit_linear": lambda: C(
+        surrogates.fit_linear,
+        X=pts(),
+        y=torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 0.0]),
+        loss="soft_f1",
+        epochs=1,
+        batch_size=3,
+        lr=0.1,
+        seed=0,
+        init=torch.nn.Linear(2, 1),
+        bad={
+            "y": [torch.full((6,), 0.5), torch.ones(5)],
+            "loss": ["mse"],
+            "epochs": [0],
+            "batch_size": [0],
+            "lr": [0.0],
+            "init": [torch.nn.Linear(3, 1), torch.nn.Linear(2, 2)],
+        },
+    ),
+    "dlbook.surrogates.best_threshold": lambda: C(
+        surrogates.best_threshold,
+        probs=torch.tensor([0.2, 0.9, 0.4]),
+        targets=torch.tensor([0.0, 1.0, 1.0]),
+        bad={"probs": [torch.tensor([0.2, 1.1, 0.4]), torch.tensor([0.2])], "targets": [torch.zeros(3)]},
+    ),
+    "dlbook.surrogates.batch_soft_f1": lambda: C(
+        surrogates.batch_soft_f1,
+        probs=torch.tensor([0.2, 0.9, 0.4]),
+        targets=torch.tensor([0.0, 1.0, 1.0]),
+        batch_size=2,
+        n_batches=4,
+        seed=0,
+        bad={
+            "probs": [torch.tensor([0.0, 0.9, 0.4]), torch.tensor([0.2, 1.1, 0.4])],
+            "targets": [torch.tensor([0.0, 1.0])],
+            "batch_size": [0, 4],
+            "n_batches": [0],
+        },
+    ),
+    "dlbook.surrogates.f1_comparison": lambda: C(
+        surrogates.f1_comparison,
+        seed=0,
+        n_train=60,
+        n_val=60,
+        n_test=20,
+        pos_rate=0.3,
+        shift=1.0,
+        epochs=1,
+        finetune_epochs=1,
+        finetune_lr=0.01,
+        batch_size=30,
+        bad={
+            "n_train": [0],
+            "n_val": [0, 1],  # 1: no positive to tune the threshold on
+            "n_test": [0],
+            "pos_rate": [0.0, 1.0],
+            "shift": [-1.0],
+            "epochs": [0],
+            "finetune_epochs": [0],
+            "finetune_lr": [0.0],
+            "batch_size": [0],
+        },
+    ),
     # tokenization
     "dlbook.tokenization.text_to_bytes": lambda: C(tokenization.text_to_bytes, text="héllo", ok={"text": [""]}),
     "dlbook.tokenization.pretokenize": lambda: C(

@@ -306,3 +306,30 @@ def test_an_exercise_id_that_is_not_a_string_is_a_type_error():
 def test_an_answer_of_the_wrong_kind_is_a_type_error(exercise_id, answer):
     with pytest.raises(TypeError, match="answer must be"):
         check(exercise_id, answer)
+
+
+# ----------------------------------------------------------------------------- smooth surrogates: wrong answers
+
+
+def _smooth_max_naive(x, k):
+    with np.errstate(over="ignore", divide="ignore"):
+        return float(np.log(np.sum(np.exp(k * x))) / k)
+
+
+def _smooth_max_without_k_outside(x, k):
+    m = np.max(x)
+    return float(m + np.log(np.sum(np.exp(k * (x - m)))))
+
+
+def _smooth_max_forgets_the_shift(x, k):
+    m = np.max(x)
+    return float(np.log(np.sum(np.exp(k * (x - m)))) / k)
+
+
+WRONG["ex-sur-3"] = [
+    _smooth_max_naive,
+    _smooth_max_without_k_outside,
+    _smooth_max_forgets_the_shift,
+    lambda x, k: float(np.max(x)),
+    lambda x, k: np.exp(k * x) / np.sum(np.exp(k * x)),
+]

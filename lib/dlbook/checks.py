@@ -197,3 +197,22 @@ def check_fraction(name: str, value: Any, *, allow_one: bool = True) -> float:
     if value > 1 or (value == 1 and not allow_one):
         raise ValueError(f"{name} must lie in (0, {'1]' if allow_one else '1)'}, got {value}")
     return value
+
+
+def check_probabilities(name: str, value: Any, *, ndim: int, rows_sum_to_one: bool = False) -> torch.Tensor:
+    """Return ``value`` if it is a finite float tensor of ``ndim`` dims with every entry in [0, 1].
+
+    ``rows_sum_to_one``: each row (last dimension) must also sum to 1, within float rounding.
+    """
+    value = check_tensor(name, value, ndim=ndim)
+    if value.shape[-1] == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(value.shape)}")
+    if not bool(((value >= 0) & (value <= 1)).all()):
+        raise ValueError(f"{name} must lie in [0, 1], got min {value.min().item():.3g} max {value.max().item():.3g}")
+    if rows_sum_to_one:
+        sums = value.sum(dim=-1)
+        tol = 1e-5 if value.dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-9
+        if not bool(((sums - 1).abs() <= tol * value.shape[-1]).all()):
+            worst = (sums - 1).abs().max().item()
+            raise ValueError(f"{name} must have rows that sum to 1, got a row off by {worst:.3g}")
+    return value

@@ -432,3 +432,35 @@ def _same_int(got: Any, expected: int) -> str | None:
 
 
 EXERCISES["ex-rf-3"] = _function_exercise(_top_down_reference, _top_down_cases, _same_int)
+# ----------------------------------------------------------------------------- Smooth surrogates
+
+
+def _smooth_max_reference() -> Callable:
+    import torch
+
+    from dlbook.surrogates import smooth_max
+
+    def smooth_max_1d(x: np.ndarray, k: float) -> float:
+        return float(smooth_max(torch.as_tensor(x, dtype=torch.float64), k))
+
+    return smooth_max_1d
+
+
+def _smooth_max_cases() -> list[_Case]:
+    formula = "It is log(sum(exp(k * x))) / k: mind the 1/k outside the log, and k inside the exp."
+    shift = (
+        "exp(1000) overflows a float64: subtract the maximum m from x before exponentiating, "
+        "and add it back outside the log."
+    )
+    return [
+        _Case((np.array([1.0, 2.0, 3.0]), 1.0), {}, "three numbers at k = 1", formula),
+        _Case((np.array([0.0, 0.0, 0.0, 0.0]), 10.0), {}, "a tie at k = 10", formula),
+        _Case((np.array([0.5, -2.0]), 0.25), {}, "a small temperature k = 0.25", formula),
+        _Case((np.array([1000.0, 999.0]), 1.0), {}, "large entries", shift),
+        _Case((np.array([-1000.0, -1001.0]), 2.0), {}, "large negative entries", shift),
+    ]
+
+
+EXERCISES["ex-sur-3"] = _function_exercise(
+    _smooth_max_reference, _smooth_max_cases, lambda got, expected: _close(got, expected, "the smooth maximum")
+)
