@@ -61,6 +61,7 @@ __all__ = [
     "sgns_loss_and_grads",
     "shifted_pmi",
     "skipgram_pairs",
+    "train_gensim_sgns",
     "train_sgns",
 ]
 
@@ -206,6 +207,14 @@ def skipgram_pairs(sentence_of: np.ndarray, *, window: int, rng: np.random.Gener
     return centre[order], context[order]
 
 
+def _check_batch(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor) -> None:
+    check_tensor("v", v, ndim=2)
+    check_tensor("u_pos", u_pos, like=v, like_name="v")
+    check_tensor("u_neg", u_neg, ndim=3)
+    if u_neg.shape[0] != v.shape[0] or u_neg.shape[2] != v.shape[1]:
+        raise ValueError(f"u_neg must have shape (B, k, d) = ({v.shape[0]}, k, {v.shape[1]}), got {tuple(u_neg.shape)}")
+
+
 def sgns_loss_and_grads(
     v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor
 ) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -221,21 +230,6 @@ def sgns_loss_and_grads(
     Returns the loss and the gradients for ``v``, ``u_pos`` and ``u_neg``.
     """
     _check_batch(v, u_pos, u_neg)
-    return _sgns(v, u_pos, u_neg)
-
-
-def _check_batch(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor) -> None:
-    check_tensor("v", v, ndim=2)
-    check_tensor("u_pos", u_pos, like=v, like_name="v")
-    check_tensor("u_neg", u_neg, ndim=3)
-    if u_neg.shape[0] != v.shape[0] or u_neg.shape[2] != v.shape[1]:
-        raise ValueError(f"u_neg must have shape (B, k, d) = ({v.shape[0]}, k, {v.shape[1]}), got {tuple(u_neg.shape)}")
-
-
-def _sgns(
-    v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor
-) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""The math of :func:`sgns_loss_and_grads`, unchecked (the training loop's inner call)."""
     s_pos = (v * u_pos).sum(dim=1)  # (B,)
     s_neg = torch.bmm(u_neg, v.unsqueeze(2)).squeeze(2)  # (B, k)
     loss = -F.logsigmoid(s_pos).sum() - F.logsigmoid(-s_neg).sum()
@@ -315,7 +309,7 @@ def train_sgns(
     min_count: int = 1,
     sample: float = 0.0,
     seed: int = 0,
-    batch_size: int = 64,
+    batch_size: int = 256,
     snapshots: int = 0,
 ) -> Word2Vec:
     r"""Train skip-gram with negative sampling by minibatch SGD on one CPU thread.
@@ -377,7 +371,7 @@ def _train(
             rate = lr * max(1.0 - progress, 1e-4)
             c, o, n = (t[start : start + batch_size] for t in (centre, context, noise))  # (B,) (B,) (B, k)
             real = (n != o[:, None]).float().unsqueeze(2)  # (B, k, 1): 0 where the noise word is the context
-            loss, g_v, g_o, g_n = _sgns(w_in[c], w_out[o], w_out[n] * real)
+            loss, g_v, g_o, g_n = sgns_loss_and_grads(w_in[c], w_out[o], w_out[n] * real)
             w_in.index_add_(0, c, g_v, alpha=-rate)
             w_out.index_add_(0, o, g_o, alpha=-rate)
             w_out.index_add_(0, n.reshape(-1), (g_n * real).reshape(-1, dim), alpha=-rate)
@@ -388,6 +382,43 @@ def _train(
                 snap_at.append(done)
         losses.append(loss_sum / max(n_pairs, 1))  # mean loss per pair over the epoch
     return Word2Vec(vocab, w_in.numpy(), w_out.numpy(), snaps, snap_at, losses)
+
+
+def train_gensim_sgns(
+    sentences: Sequence[Sequence[str]],
+    *,
+    dim: int = 50,
+    window: int = 5,
+    negative: int = 5,
+    epochs: int = 5,
+    lr: float = 0.025,
+    min_count: int = 1,
+    sample: float = 0.0,
+    seed: int = 0,
+) -> Word2Vec:
+    r"""The same model trained by gensim's C code (skip-gram, negative sampling, one worker thread).
+
+    Returned as a :class:`Word2Vec` on our vocabulary (rows reordered from gensim's ids),
+    ``input_vectors`` from ``wv.vectors`` and ``output_vectors`` from ``syn1neg``, so both
+    trainers are evaluated by the same code. The learning rate decays to ``lr * 1e-4``, as ours.
+    """
+    from gensim.models import Word2Vec as Gensim
+
+    sentences = _check_sentences(sentences)
+    dim = check_int("dim", dim, min_value=1)
+    window = check_int("window", window, min_value=1)
+    negative = check_int("negative", negative, min_value=1)
+    epochs = check_int("epochs", epochs, min_value=1)
+    lr = check_positive("lr", lr)
+    sample = check_positive("sample", sample, allow_zero=True)
+    seed = check_seed("seed", seed)
+    vocab = build_vocab(sentences, min_count=min_count)
+    model = Gensim(
+        sentences, sg=1, hs=0, vector_size=dim, window=window, negative=negative, epochs=epochs, alpha=lr,
+        min_alpha=lr * 1e-4, min_count=min_count, sample=sample, seed=seed, workers=1,
+    )  # fmt: skip
+    rows = [model.wv.key_to_index[w] for w in vocab.words]
+    return Word2Vec(vocab, model.wv.vectors[rows].copy(), model.syn1neg[rows].copy())
 
 
 # ----------------------------------------------------------------------------- the PMI view
