@@ -248,3 +248,16 @@ def test_other_bad_input():
     with pytest.raises(TypeError, match="vocab"):
         pair_counts(SENTENCES, vocab={"the": 0})
     assert isinstance(model.vocab, Vocab)
+
+
+def test_wikipedia_sample_is_gensims_dump_in_chunks():
+    from gensim.corpora.wikicorpus import WikiCorpus
+    from gensim.test.utils import datapath
+
+    from dlbook.corpus import wikipedia_sample
+
+    chunks = wikipedia_sample(chunk_tokens=1000)
+    dump = datapath("enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")
+    articles = list(WikiCorpus(dump, dictionary={}, processes=1).get_texts())
+    assert [t for c in chunks for t in c] == [t for a in articles for t in a]
+    assert max(map(len, chunks)) == 1000 and len(chunks) >= len(articles)
