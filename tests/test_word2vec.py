@@ -261,3 +261,15 @@ def test_wikipedia_sample_is_gensims_dump_in_chunks():
     articles = list(WikiCorpus(dump, dictionary={}, processes=1).get_texts())
     assert [t for c in chunks for t in c] == [t for a in articles for t in a]
     assert max(map(len, chunks)) == 1000 and len(chunks) >= len(articles)
+
+
+def test_gensim_adapter_reorders_gensims_vectors_to_our_ids(planted):
+    from dlbook.word2vec import train_gensim_sgns
+
+    sentences = planted[0][:500]
+    ours_view = train_gensim_sgns(sentences, dim=8, epochs=1, seed=2)
+    direct = gensim_model(sentences, vector_size=8, epochs=1, seed=2, min_alpha=0.025 * 1e-4)
+    for word in ("king", "the", "iphone"):
+        i = ours_view.vocab.index[word]
+        assert np.array_equal(ours_view.input_vectors[i], direct.wv[word])
+        assert np.array_equal(ours_view.output_vectors[i], direct.syn1neg[direct.wv.key_to_index[word]])
