@@ -54,6 +54,7 @@ bench: book
 	$(BIN)/python tools/bench.py
 	$(BIN)/python tools/bench_tokenization.py
 	$(BIN)/python tools/bench_checkpointing.py
+	$(BIN)/python tools/bench_word2vec.py
 
 ## Open the notebooks in JupyterLab (live widgets need the running kernel).
 lab: setup

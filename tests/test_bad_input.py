@@ -87,6 +87,7 @@ from dlbook import (
     tokenization,
     tokenizer_adapters,
     widgets,
+    word2vec,
 )
 
 RECORD = "result record: built by the library, only read by readers"
@@ -279,6 +280,14 @@ def X() -> np.ndarray:
 Y = np.array([1, 0, 1])
 W2 = np.array([1.0, 1.0])
 POS = {"lr": [0.0, -1.0]}
+
+W2V_TEXT = [["the", "cat", "sat"], ["the", "dog", "sat", "on", "the", "mat"]]
+
+
+@functools.cache
+def w2v_model() -> word2vec.Word2Vec:
+    return word2vec.train_sgns(W2V_TEXT, dim=4, epochs=1)
+
 
 # ----------------------------------------------------------------------------- the registry
 
@@ -1336,6 +1345,135 @@ VALID: dict[str, Callable[[], Call] | str] = {
     ),
     "dlbook.receptive_field.bottleneck_resnet": lambda: C(
         receptive_field.bottleneck_resnet, stride_at="last", bad={"stride_at": ["middle"]}
+    ),
+    # word2vec (and the Wikipedia sample it trains on)
+    "dlbook.corpus.wikipedia_sample": lambda: C(corpus.wikipedia_sample, chunk_tokens=1000, bad={"chunk_tokens": [0]}),
+    "dlbook.word2vec.Vocab": RECORD,
+    "dlbook.word2vec.Vocab.ids": lambda: C(w2v_model().vocab.ids, word="cat", bad={"word": ["unicorn"]}),
+    "dlbook.word2vec.build_vocab": lambda: C(
+        word2vec.build_vocab,
+        sentences=W2V_TEXT,
+        min_count=1,
+        bad={"sentences": [[], [[]], [["a", 1]]], "min_count": [0, 99]},
+    ),
+    "dlbook.word2vec.noise_distribution": lambda: C(
+        word2vec.noise_distribution,
+        counts=np.array([3, 2, 1]),
+        power=0.75,
+        bad={"counts": [np.array([1, 0]), np.array([1.5])], "power": [-0.5]},
+    ),
+    "dlbook.word2vec.keep_probability": lambda: C(
+        word2vec.keep_probability,
+        counts=np.array([3, 2, 1]),
+        sample=1e-3,
+        bad={"counts": [np.array([1, 0])], "sample": [-1e-3]},
+    ),
+    "dlbook.word2vec.paper_keep_probability": lambda: C(
+        word2vec.paper_keep_probability,
+        counts=np.array([3, 2, 1]),
+        sample=1e-3,
+        bad={"counts": [np.array([1, 0])], "sample": [-1e-3]},
+    ),
+    "dlbook.word2vec.skipgram_pairs": lambda: C(
+        word2vec.skipgram_pairs,
+        sentence_of=np.array([0, 0, 1]),
+        window=2,
+        rng=np.random.default_rng(0),
+        bad={"sentence_of": [np.array([1, 0]), np.array([0.5]), np.array([-1, 0])], "window": [0], "rng": [0]},
+        ok={"sentence_of": [np.array([], dtype=int)]},
+    ),
+    "dlbook.word2vec.sgns_loss_and_grads": lambda: C(
+        word2vec.sgns_loss_and_grads,
+        v=pts(3, 2),
+        u_pos=pts(3, 2, seed=1),
+        u_neg=torch.randn(3, 2, 2),
+        bad={"u_pos": [pts(2, 2)], "u_neg": [torch.randn(3, 2, 3), torch.randn(2, 2, 2)]},
+    ),
+    "dlbook.word2vec.Word2Vec": RECORD,
+    "dlbook.word2vec.Word2Vec.keyed_vectors": lambda: C(w2v_model().keyed_vectors),
+    "dlbook.word2vec.Word2Vec.unit_vectors": lambda: C(w2v_model().unit_vectors),
+    "dlbook.word2vec.Word2Vec.similarity": lambda: C(
+        w2v_model().similarity, a="cat", b="dog", bad={"a": ["unicorn"], "b": ["unicorn"]}
+    ),
+    "dlbook.word2vec.Word2Vec.most_similar": lambda: C(
+        w2v_model().most_similar, word="cat", topn=2, bad={"word": ["unicorn"], "topn": [0]}
+    ),
+    "dlbook.word2vec.Word2Vec.analogy": lambda: C(
+        w2v_model().analogy,
+        a="cat",
+        b="dog",
+        c="sat",
+        topn=1,
+        bad={"a": ["unicorn"], "b": ["unicorn"], "c": ["unicorn"], "topn": [0]},
+    ),
+    "dlbook.word2vec.train_sgns": lambda: C(
+        word2vec.train_sgns,
+        sentences=W2V_TEXT,
+        dim=4,
+        window=2,
+        negative=2,
+        epochs=1,
+        lr=0.025,
+        min_count=1,
+        sample=1e-3,
+        seed=0,
+        batch_size=8,
+        snapshots=2,
+        bad={
+            "sentences": [[], [[]], [["a", 1]], ["the cat"]],
+            "dim": [0],
+            "window": [0],
+            "negative": [0],
+            "epochs": [0],
+            "lr": [0.0, -1.0],
+            "min_count": [0, 99],
+            "sample": [-1e-3],
+            "batch_size": [0],
+        },
+        ok={"snapshots": [0]},
+    ),
+    "dlbook.word2vec.train_gensim_sgns": lambda: C(
+        word2vec.train_gensim_sgns,
+        sentences=W2V_TEXT,
+        dim=4,
+        window=2,
+        negative=2,
+        epochs=1,
+        lr=0.025,
+        min_count=1,
+        sample=1e-3,
+        seed=0,
+        bad={
+            "sentences": [[], [[]], [["a", 1]], ["the cat"]],
+            "dim": [0],
+            "window": [0],
+            "negative": [0],
+            "epochs": [0],
+            "lr": [0.0, -1.0],
+            "min_count": [0, 99],
+            "sample": [-1e-3],
+        },
+    ),
+    "dlbook.word2vec.pair_counts": lambda: C(
+        word2vec.pair_counts,
+        sentences=W2V_TEXT,
+        vocab=w2v_model().vocab,
+        window=2,
+        bad={"sentences": [[]], "vocab": [{"a": 0}], "window": [0]},
+    ),
+    "dlbook.word2vec.shifted_pmi": lambda: C(
+        word2vec.shifted_pmi,
+        counts=np.array([[0.0, 2.0], [2.0, 6.0]]),
+        noise=np.array([0.25, 0.75]),
+        negative=5,
+        bad={
+            "counts": [np.ones(3), -np.ones((2, 2))],
+            "noise": [np.array([0.5]), np.array([0.0, 1.0])],
+            "negative": [0],
+        },
+    ),
+    "dlbook.word2vec.planted_corpus": lambda: C(
+        word2vec.planted_corpus, n_sentences=3, seed=0, bad={"n_sentences": [0]}
     ),
 }
 

@@ -221,6 +221,12 @@ WRONG = {
         lambda n, every: n + n // every,  # the checkpoints recomputed instead
         lambda n, every: "many",
     ],
+    "ex-w2v-1": [16.0, 4.0, 1.0],
+    "ex-w2v-3": [
+        lambda counts, sample=1e-3: np.minimum(1.0, np.sqrt(sample * counts.sum() / counts)),
+        lambda counts, sample=1e-3: (np.sqrt(counts / (sample * counts.sum())) + 1) * sample * counts.sum() / counts,
+        lambda counts, sample=1e-3: np.minimum(1.0, (np.sqrt(counts / sample) + 1) * sample / counts),
+    ],
 }
 
 

@@ -131,3 +131,20 @@ def zen_of_python() -> str:
     with contextlib.redirect_stdout(io.StringIO()):
         import this
     return codecs.decode(this.s, "rot13")
+
+
+def wikipedia_sample(chunk_tokens: int = 1000) -> list[list[str]]:
+    r"""The shortened English Wikipedia dump that ships in gensim's test data, as token lists.
+
+    Parsed by ``gensim.corpora.wikicorpus`` (lower case, markup and short tokens
+    removed; 106 articles, about 0.45 M tokens) and cut into pieces of at most
+    ``chunk_tokens`` tokens, so that every trainer sees the same "sentences"
+    (gensim truncates longer ones at 10,000).
+    """
+    chunk_tokens = check_int("chunk_tokens", chunk_tokens, min_value=1)
+    from gensim.corpora.wikicorpus import WikiCorpus
+    from gensim.test.utils import datapath
+
+    dump = datapath("enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")
+    articles = WikiCorpus(dump, dictionary={}, processes=1).get_texts()
+    return [text[i : i + chunk_tokens] for text in articles for i in range(0, len(text), chunk_tokens)]

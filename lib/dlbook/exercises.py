@@ -464,3 +464,55 @@ def _smooth_max_cases() -> list[_Case]:
 EXERCISES["ex-sur-3"] = _function_exercise(
     _smooth_max_reference, _smooth_max_cases, lambda got, expected: _close(got, expected, "the smooth maximum")
 )
+
+
+# ----------------------------------------------------------------------------- Word2Vec
+
+#: ex-w2v-1: how many times more often is a word 16 times as frequent drawn as a negative?
+NOISE_RATIO_COUNTS = (16, 1)
+
+
+def _noise_ratio() -> float:
+    from dlbook.word2vec import noise_distribution
+
+    p = noise_distribution(np.array(NOISE_RATIO_COUNTS))
+    return float(p[0] / p[1])
+
+
+def _judge_noise_ratio(answer: Any) -> str | None:
+    expected = _noise_ratio()
+    if abs(float(answer) - expected) <= 1e-3 * expected:
+        return None
+    if abs(float(answer) - NOISE_RATIO_COUNTS[0]) < 1e-9:
+        return "that is the ratio of the counts; the noise distribution raises each count to a power first."
+    return f"{float(answer):g} is not the ratio. P_n(w) is proportional to count(w) ** 0.75."
+
+
+def _validate_number(answer: Any) -> None:
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
+        raise TypeError(f"answer must be a number, got {type(answer).__name__} {answer!r:.40}")
+
+
+EXERCISES["ex-w2v-1"] = _Exercise(reference=_noise_ratio, judge=_judge_noise_ratio, validate=_validate_number)
+
+
+def _keep_reference() -> Callable:
+    from dlbook.word2vec import keep_probability
+
+    return keep_probability
+
+
+def _keep_cases() -> list[_Case]:
+    formula = "Keep with (sqrt(f / (t N)) + 1) * (t N / f), N the total count, then clip at 1."
+    clip = "A probability never exceeds 1: rare words are always kept."
+    return [
+        _Case((np.array([5000, 300, 20, 1]), 1e-3), {}, "a frequent word among rare ones", formula),
+        _Case((np.array([10, 10, 10]),), {"sample": 0.5}, "three equal counts", clip),
+        _Case((np.array([900, 50, 50]),), {"sample": 1e-2}, "one word with 90 % of the text", formula),
+        _Case((np.array([7, 3]),), {"sample": 1e-5}, "a tiny threshold", formula),
+    ]
+
+
+EXERCISES["ex-w2v-3"] = _function_exercise(
+    _keep_reference, _keep_cases, lambda got, expected: _close(got, expected, "the keep probabilities")
+)
