@@ -121,7 +121,9 @@ def test_gaussian_nll_matches_scipy():
     from scipy.stats import multivariate_normal
 
     gen = torch.Generator().manual_seed(0)
-    train = torch.randn(200, 2, generator=gen, dtype=torch.float64) @ torch.tensor([[1.0, 0.3], [0.0, 0.5]], dtype=torch.float64)
+    train = torch.randn(200, 2, generator=gen, dtype=torch.float64) @ torch.tensor(
+        [[1.0, 0.3], [0.0, 0.5]], dtype=torch.float64
+    )
     test = torch.randn(50, 2, generator=gen, dtype=torch.float64)
     mean, cov = train.mean(0).numpy(), torch.cov(train.T, correction=0).numpy()
     expected = -multivariate_normal(mean, cov).logpdf(test.numpy()).mean()

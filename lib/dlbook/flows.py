@@ -20,11 +20,13 @@ import torch
 from torch import nn
 
 from dlbook.checks import (
+    check_bool,
     check_callable,
     check_choice,
     check_int,
     check_positive,
     check_real,
+    check_returned,
     check_seed,
     check_tensor,
 )
@@ -103,11 +105,11 @@ class AdditiveCoupling(nn.Module):
         self.dim = check_int("dim", dim, min_value=2)
         if dim % 2:
             raise ValueError(f"dim must be even (two equal halves), got {dim}")
-        self.parity = check_choice("parity", parity, (0, 1))
+        self.parity = check_choice("parity", check_int("parity", parity), (0, 1))
         self.m = _mlp(dim // 2, check_int("hidden", hidden, min_value=1), dim // 2, depth=2)
 
-    def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        a, b = _check_points("x", x, self.dim).chunk(2, dim=1)
+    def _split(self, x: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        a, b = _check_points(name, x, self.dim).chunk(2, dim=1)
         return (a, b) if self.parity == 0 else (b, a)
 
     def _join(self, keep: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
@@ -115,13 +117,13 @@ class AdditiveCoupling(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(y, logdet)``: the coupled points and the log-determinant per sample (zeros)."""
-        keep, other = self._split(x)  # (n, d/2) each
+        keep, other = self._split(x, "x")  # (n, d/2) each
         y = self._join(keep, other + self.m(keep))
         return y, x.new_zeros(x.shape[0])
 
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         """The exact inverse: subtract the shift computed from the kept half."""
-        keep, other = self._split(y)
+        keep, other = self._split(y, "y")
         return self._join(keep, other - self.m(keep))
 
 
@@ -134,7 +136,7 @@ class Scaling(nn.Module):
         self.log_scale = nn.Parameter(torch.zeros(dim))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(y, logdet)``: the scaled points and $\\sum_i \\log s_i$ for every sample."""
+        r"""``(y, logdet)``: the scaled points and $\sum_i \log s_i$ for every sample."""
         x = _check_points("x", x, self.dim)
         logdet = self.log_scale.sum().expand(x.shape[0])  # (n,)
         return x * self.log_scale.exp(), logdet
@@ -158,8 +160,7 @@ class NICE(nn.Module):
     ) -> None:
         super().__init__()
         n_couplings = check_int("n_couplings", n_couplings, min_value=1)
-        if not isinstance(alternate, bool):
-            raise TypeError(f"alternate must be a bool, got {type(alternate).__name__}")
+        check_bool("alternate", alternate)
         self.dim = check_int("dim", dim, min_value=2)
         self.prior = check_choice("prior", prior, PRIORS)
         self.couplings = nn.ModuleList(
@@ -176,13 +177,17 @@ class NICE(nn.Module):
 
     def inverse(self, z: torch.Tensor) -> torch.Tensor:
         """Latent to data: undo the scaling, then the couplings in reverse order."""
-        x = self.scaling.inverse(z)
+        x = self.scaling.inverse(_check_points("z", z, self.dim))
         for coupling in reversed(self.couplings):
             x = coupling.inverse(x)
         return x
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        r"""$\log p_Z(z)$ per sample: logistic $-\sum_i(\operatorname{softplus}(z_i) + \operatorname{softplus}(-z_i))$, or Gaussian."""
+        r"""$\log p_Z(z)$ per sample, independent per dimension.
+
+        Logistic: $-\sum_i(\operatorname{softplus}(z_i) + \operatorname{softplus}(-z_i))$;
+        Gaussian: $-\tfrac12\lVert z\rVert^2 - \tfrac d2\log 2\pi$.
+        """
         z = _check_points("z", z, self.dim)
         if self.prior == "logistic":
             return -(nn.functional.softplus(z) + nn.functional.softplus(-z)).sum(dim=1)
@@ -217,6 +222,7 @@ def train_nice(
     n_couplings: int = 4,
     hidden: int = 64,
     prior: str = "logistic",
+    alternate: bool = True,
 ) -> NICE:
     r"""Fit a :class:`NICE` to ``data`` (``(n, d)``) by maximum likelihood: Adam on $-\log p_X$."""
     data = check_tensor("data", data, ndim=2)
@@ -225,7 +231,7 @@ def train_nice(
     lr = check_positive("lr", lr)
     gen = torch.Generator().manual_seed(check_seed("seed", seed))
     torch.manual_seed(seed)
-    model = NICE(data.shape[1], n_couplings=n_couplings, hidden=hidden, prior=prior)
+    model = NICE(data.shape[1], n_couplings=n_couplings, hidden=hidden, prior=prior, alternate=alternate)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     data = data.float()
     for _ in range(steps):
@@ -303,7 +309,7 @@ def mixture_velocity(
 
 
 class VelocityMLP(nn.Module):
-    """A velocity network $v_\\theta(x, t)$: an MLP on $(x, t)$ with SiLU activations."""
+    r"""A velocity network $v_\theta(x, t)$: an MLP on $(x, t)$ with SiLU activations."""
 
     def __init__(self, dim: int = 2, *, hidden: int = 64, depth: int = 3) -> None:
         super().__init__()
@@ -372,8 +378,12 @@ def sample_flow(
     r"""Integrate $dx/dt = v(x, t)$ from $t = 0$ (noise ``x0``) to $t = 1$ with ``steps`` Euler steps."""
     check_callable("velocity", velocity)
     x0 = check_tensor("x0", x0, ndim=2)
+
+    def drift(x: torch.Tensor, t: float) -> torch.Tensor:
+        return check_returned("velocity", velocity(x, t), x)
+
     with torch.no_grad():
-        return integrate(velocity, x0, time_grid(0.0, 1.0, check_int("steps", steps, min_value=1)), record=record)
+        return integrate(drift, x0, time_grid(0.0, 1.0, check_int("steps", steps, min_value=1)), record=record)
 
 
 def straightness(
