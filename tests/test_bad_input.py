@@ -74,6 +74,7 @@ from dlbook import (
     diffusion_models,
     display,
     exercises,
+    flows,
     metrics,
     ode,
     perceptron,
@@ -671,6 +672,119 @@ VALID: dict[str, Callable[[], Call] | str] = {
         sde=diffusion.VPSDE(),
         t_end=1e-3,
         bad={"model": bad_models(), "steps": [0], "method": ["rk4"], "t_end": [0.0, 1.0], "sde": [0, "vp"]},
+    ),
+    # flows: NICE, exact mixture velocity, rectified flow
+    "dlbook.flows.AdditiveCoupling": lambda: C(
+        flows.AdditiveCoupling, dim=2, hidden=4, parity=1, bad={"dim": [3, 0], "hidden": [0], "parity": [2, -1]}
+    ),
+    "dlbook.flows.AdditiveCoupling.forward": lambda: C(
+        flows.AdditiveCoupling(2, 4, parity=0).forward, x=pts(), bad={"x": [pts(6, 4)]}
+    ),
+    "dlbook.flows.AdditiveCoupling.inverse": lambda: C(
+        flows.AdditiveCoupling(2, 4, parity=0).inverse, y=pts(), bad={"y": [pts(6, 4)]}
+    ),
+    "dlbook.flows.Scaling": lambda: C(flows.Scaling, dim=2, bad={"dim": [0]}),
+    "dlbook.flows.Scaling.forward": lambda: C(flows.Scaling(2).forward, x=pts(), bad={"x": [pts(6, 3)]}),
+    "dlbook.flows.Scaling.inverse": lambda: C(flows.Scaling(2).inverse, y=pts(), bad={"y": [pts(6, 3)]}),
+    "dlbook.flows.NICE": lambda: C(
+        flows.NICE,
+        dim=2,
+        n_couplings=2,
+        hidden=4,
+        prior="gaussian",
+        alternate=False,
+        bad={"dim": [3, 0], "n_couplings": [0], "hidden": [0], "prior": ["cauchy"]},
+    ),
+    "dlbook.flows.NICE.forward": lambda: C(flows.NICE(2, hidden=4).forward, x=pts(), bad={"x": [pts(6, 4)]}),
+    "dlbook.flows.NICE.inverse": lambda: C(flows.NICE(2, hidden=4).inverse, z=pts(), bad={"z": [pts(6, 4)]}),
+    "dlbook.flows.NICE.prior_log_prob": lambda: C(
+        flows.NICE(2, hidden=4).prior_log_prob, z=pts(), bad={"z": [pts(6, 4)]}
+    ),
+    "dlbook.flows.NICE.log_prob": lambda: C(flows.NICE(2, hidden=4).log_prob, x=pts(), bad={"x": [pts(6, 4)]}),
+    "dlbook.flows.NICE.sample": lambda: C(
+        flows.NICE(2, hidden=4).sample, n=3, generator=torch.Generator().manual_seed(0), bad={"n": [0]}
+    ),
+    "dlbook.flows.train_nice": lambda: C(
+        flows.train_nice,
+        data=pts(8),
+        steps=2,
+        batch_size=4,
+        lr=1e-3,
+        seed=0,
+        n_couplings=1,
+        hidden=4,
+        prior="gaussian",
+        alternate=False,
+        bad={"steps": [0], "batch_size": [0], "n_couplings": [0], "hidden": [0], "prior": ["x"], **POS},
+        good={"data": [pts(8).double()]},
+    ),
+    "dlbook.flows.gaussian_nll": lambda: C(
+        flows.gaussian_nll, train=pts(8), test=pts(4, seed=1), bad={"test": [pts(4, 3)]}
+    ),
+    "dlbook.flows.mixture_log_prob": lambda: C(
+        flows.mixture_log_prob,
+        x=pts(),
+        means=pts(3, seed=1),
+        std=0.5,
+        weights=torch.tensor([0.2, 0.3, 0.5]),
+        bad={
+            "means": [torch.zeros(3, 3)],
+            "std": [0.0, -1.0],
+            "weights": [torch.tensor([0.5, 0.6, 0.1]), torch.tensor([0.5, 0.5]), torch.tensor([1.2, -0.1, -0.1])],
+        },
+    ),
+    "dlbook.flows.divergence": lambda: C(
+        flows.divergence, drift=lambda x, t: 2.0 * x, x=pts(), t=0.5, bad={"x": [torch.randn(3)]}
+    ),
+    "dlbook.flows.mixture_velocity": lambda: C(
+        flows.mixture_velocity,
+        x=pts(),
+        t=0.5,
+        means=pts(3, seed=1),
+        std=0.5,
+        weights=torch.tensor([0.2, 0.3, 0.5]),
+        bad={
+            "t": [-0.1, 1.5],
+            "means": [torch.zeros(3, 3)],
+            "std": [0.0, -1.0],
+            "weights": [torch.tensor([0.5, 0.6, 0.1]), torch.tensor([0.5, 0.5]), torch.tensor([1.2, -0.1, -0.1])],
+        },
+    ),
+    "dlbook.flows.VelocityMLP": lambda: C(
+        flows.VelocityMLP, dim=2, hidden=4, depth=1, bad={"dim": [0], "hidden": [0], "depth": [0]}
+    ),
+    "dlbook.flows.VelocityMLP.forward": lambda: C(
+        flows.VelocityMLP(2, hidden=4, depth=1).forward,
+        x=pts(),
+        t=torch.rand(6),
+        bad={"x": [pts(6, 3)], "t": [torch.rand(5), 1.5, -0.5, torch.full((6,), 2.0)]},
+        good={"t": [0.5]},
+    ),
+    "dlbook.flows.train_velocity": lambda: C(
+        flows.train_velocity,
+        x0=pts(8),
+        x1=pts(8, seed=1),
+        steps=2,
+        batch_size=4,
+        lr=1e-3,
+        seed=0,
+        hidden=4,
+        depth=1,
+        bad={"x1": [pts(7)], "steps": [0], "batch_size": [0], "hidden": [0], "depth": [0], **POS},
+    ),
+    "dlbook.flows.sample_flow": lambda: C(
+        flows.sample_flow,
+        velocity=lambda x, t: -x,
+        x0=pts(),
+        steps=2,
+        record=True,
+        bad={"velocity": [lambda x, t: x[:, :1]], "steps": [0]},
+    ),
+    "dlbook.flows.straightness": lambda: C(
+        flows.straightness, velocity=lambda x, t: -x, x0=pts(), steps=2, bad={"steps": [0]}
+    ),
+    "dlbook.flows.near_mode_fraction": lambda: C(
+        flows.near_mode_fraction, x=pts(), means=pts(3, seed=1), radius=0.3, bad={"radius": [0.0], "means": [pts(3, 3)]}
     ),
     # display
     "dlbook.display.show_bytes": lambda: C(display.show_bytes, data=b"\xe4\xbd"),

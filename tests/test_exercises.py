@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT
 from dlbook.diffusion import timestep_subsequence
 from dlbook.exercises import EXERCISES, SPLIT_TEXT, check
+from dlbook.flows import sample_flow
 
 NOTEBOOKS = sorted((ROOT / "chapters").rglob("*.ipynb"))
 SELF_CHECK = "self-check"
@@ -172,6 +173,24 @@ def _steps_as_floats(T, steps, *, spacing="uniform"):
     return [float(s) for s in timestep_subsequence(T, steps, spacing=spacing)]
 
 
+def _straightness_not_squared(velocity, x0, *, steps=100):
+    path = sample_flow(velocity, x0, steps=steps, record=True).trajectory
+    v = (path[1:] - path[:-1]) * steps
+    return float(((path[-1] - path[0]) - v).norm(dim=-1).mean())
+
+
+def _straightness_chord_from_velocity(velocity, x0, *, steps=100):
+    path = sample_flow(velocity, x0, steps=steps, record=True).trajectory
+    v = (path[1:] - path[:-1]) * steps
+    return float(((velocity(x0, 0.0) - v) ** 2).sum(-1).mean())
+
+
+def _straightness_as_tensor(velocity, x0, *, steps=100):
+    path = sample_flow(velocity, x0, steps=steps, record=True).trajectory
+    v = (path[1:] - path[:-1]) * steps
+    return ((path[-1] - path[0] - v) ** 2).sum(-1).mean()
+
+
 def _raises_type_error(*args):
     raise TypeError("unsupported operand")
 
@@ -226,6 +245,12 @@ WRONG = {
         lambda counts, sample=1e-3: np.minimum(1.0, np.sqrt(sample * counts.sum() / counts)),
         lambda counts, sample=1e-3: (np.sqrt(counts / (sample * counts.sum())) + 1) * sample * counts.sum() / counts,
         lambda counts, sample=1e-3: np.minimum(1.0, (np.sqrt(counts / sample) + 1) * sample / counts),
+    ],
+    "ex-rflow-1": [
+        _straightness_not_squared,
+        _straightness_chord_from_velocity,
+        _straightness_as_tensor,
+        lambda velocity, x0, *, steps=100: 0.0,
     ],
 }
 

@@ -516,3 +516,53 @@ def _keep_cases() -> list[_Case]:
 EXERCISES["ex-w2v-3"] = _function_exercise(
     _keep_reference, _keep_cases, lambda got, expected: _close(got, expected, "the keep probabilities")
 )
+# ----------------------------------------------------------------------------- Flows (rectified flow)
+
+
+def _straightness_reference() -> Callable:
+    from dlbook.flows import straightness
+
+    return straightness
+
+
+def _straightness_cases() -> list[_Case]:
+    import math
+
+    import torch
+
+    from dlbook.flows import mixture_velocity
+
+    x0 = torch.randn(64, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    angles = torch.arange(4, dtype=torch.float64) * math.pi / 2
+    means = 1.5 * torch.stack([angles.cos(), angles.sin()], dim=1)
+    hint = (
+        "Follow the flow with sample_flow(..., record=True); the chord is the last point minus the first, "
+        "and each Euler step used the velocity (next point - point) * steps."
+    )
+    return [
+        _Case((lambda x, t: torch.ones_like(x), x0), {"steps": 10}, "a constant velocity (straight paths)", hint),
+        _Case((lambda x, t: -x, x0), {"steps": 20}, "v = -x (paths that slow down)", hint),
+        _Case(
+            (lambda x, t: torch.stack([-x[:, 1], x[:, 0]], dim=1), x0),
+            {"steps": 16},
+            "a rotation (curved paths)",
+            hint,
+        ),
+        _Case(
+            (lambda x, t: mixture_velocity(x, t, means, 0.2), x0),
+            {"steps": 25},
+            "the exact velocity of a four-mode mixture",
+            "Average the squared distance over the steps and over the samples (the mean over both).",
+        ),
+    ]
+
+
+def _compare_straightness(got: Any, expected: float) -> str | None:
+    if not isinstance(got, (float, int, np.floating)) or isinstance(got, bool):
+        return _Form(f"your function returned {type(got).__name__}; it should return a float")
+    if not np.isclose(float(got), expected, rtol=1e-4, atol=1e-8):
+        return f"your function returned {float(got):.6g}, which is not the straightness"
+    return None
+
+
+EXERCISES["ex-rflow-1"] = _function_exercise(_straightness_reference, _straightness_cases, _compare_straightness)
