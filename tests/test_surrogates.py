@@ -178,6 +178,20 @@ def test_a_temperature_moves_cross_entropys_optimum_into_the_band():
         band_temperature(4.0, 8.0)
 
 
+@pytest.mark.parametrize("k", [4.5, 5.0, 7.0, 8.0, 10.0, 64.0])
+def test_the_hinge_minimisers_lie_inside_the_band_for_every_k_above_4(k):
+    # 4 < k < 8: the flat stretch [0.25 - 1/k, 1/k], loss 2 - k/4 > 0; from k = 8: the zero-loss [1/k, 0.25 - 1/k]
+    lo, hi = risk_argmin("hinge", k)
+    assert (lo, hi) == pytest.approx(tuple(sorted((1 / k, 0.25 - 1 / k))), abs=2e-5)
+    assert PERFECT_BAND[0] < lo <= hi < PERFECT_BAND[1]
+    assert three_point_risk(np.array(lo), "hinge", k) == pytest.approx(max(0.0, 2 - k / 4), abs=1e-9)
+
+
+def test_at_k_4_the_hinge_minimisers_reach_both_misclassifying_ends():
+    assert risk_argmin("hinge", 4.0) == pytest.approx(PERFECT_BAND, abs=2e-5)
+    assert three_point_risk(np.array([0.0, 0.25]), "hinge", 4.0) == pytest.approx([1.0, 1.0])
+
+
 # ----------------------------------------------------------------------------- training
 
 
