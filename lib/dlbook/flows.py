@@ -93,36 +93,52 @@ def _mlp(d_in: int, hidden: int, d_out: int, depth: int) -> nn.Sequential:
 
 
 class AdditiveCoupling(nn.Module):
-    r"""$h_{keep} = x_{keep}$, $h_{other} = x_{other} + m(x_{keep})$: log-determinant 0.
+    r"""NICE's additive coupling, with log-determinant 0.
 
-    ``parity`` 0 keeps the first half of the ``dim`` coordinates, 1 the second;
-    $m$ is an MLP with two hidden layers of width ``hidden``. The inverse subtracts
-    the same shift: $x_{other} = h_{other} - m(h_{keep})$.
+    $h_{keep} = x_{keep}$, $h_{other} = x_{other} + m(x_{keep})$.
+    ``parity`` 0 keeps the first half of the ``dim`` coordinates, 1 the
+    second; $m$ is an MLP with two hidden layers of width ``hidden``.
+    The inverse subtracts the same shift:
+    $x_{other} = h_{other} - m(h_{keep})$.
     """
 
     def __init__(self, dim: int, hidden: int, *, parity: int) -> None:
         super().__init__()
         self.dim = check_int("dim", dim, min_value=2)
         if dim % 2:
-            raise ValueError(f"dim must be even (two equal halves), got {dim}")
-        self.parity = check_choice("parity", check_int("parity", parity), (0, 1))
-        self.m = _mlp(dim // 2, check_int("hidden", hidden, min_value=1), dim // 2, depth=2)
+            raise ValueError(
+                f"dim must be even (two equal halves), got {dim}",
+            )
+        parity = check_int("parity", parity)
+        self.parity = check_choice("parity", parity, (0, 1))
+        hidden = check_int("hidden", hidden, min_value=1)
+        self.m = _mlp(dim // 2, hidden, dim // 2, depth=2)
 
-    def _split(self, x: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        a, b = _check_points(name, x, self.dim).chunk(2, dim=1)
+    def _split(
+        self,
+        x: torch.Tensor,
+        name: str,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        x = _check_points(name, x, self.dim)
+        a, b = x.chunk(2, dim=1)
         return (a, b) if self.parity == 0 else (b, a)
 
-    def _join(self, keep: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-        return torch.cat([keep, other] if self.parity == 0 else [other, keep], dim=1)
+    def _join(
+        self,
+        keep: torch.Tensor,
+        other: torch.Tensor,
+    ) -> torch.Tensor:
+        halves = [keep, other] if self.parity == 0 else [other, keep]
+        return torch.cat(halves, dim=1)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(y, logdet)``: the coupled points and the log-determinant per sample (zeros)."""
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(y, logdet)``: coupled points, log-determinants (zeros)."""
         keep, other = self._split(x, "x")  # (n, d/2) each
         y = self._join(keep, other + self.m(keep))
         return y, x.new_zeros(x.shape[0])
 
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
-        """The exact inverse: subtract the shift computed from the kept half."""
+        """The exact inverse: subtract the shift of the kept half."""
         keep, other = self._split(y, "y")
         return self._join(keep, other - self.m(keep))
 
@@ -168,8 +184,8 @@ class NICE(nn.Module):
         )
         self.scaling = Scaling(dim)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(z, logdet)``: data to latent, with the log-determinant per sample."""
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(z, logdet)``: data to latent, log-determinant per sample."""
         x = _check_points("x", x, self.dim)
         for coupling in self.couplings:
             x, _ = coupling(x)  # log-determinant 0
@@ -194,7 +210,11 @@ class NICE(nn.Module):
         return -0.5 * (z**2).sum(dim=1) - 0.5 * self.dim * math.log(2 * math.pi)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        r"""$\log p_X(x) = \log p_Z(f(x)) + \log\lvert\det \partial f/\partial x\rvert$, per sample."""
+        r"""Per sample, the change of variables:
+
+        $\log p_X(x) = \log p_Z(f(x))
+        + \log\lvert\det \partial f/\partial x\rvert$.
+        """
         z, logdet = self(x)
         return self.prior_log_prob(z) + logdet
 
@@ -286,22 +306,32 @@ def divergence(drift: Callable[[torch.Tensor, float], torch.Tensor], x: torch.Te
 
 
 def mixture_velocity(
-    x: torch.Tensor, t: float, means: torch.Tensor, std: float, weights: torch.Tensor | None = None
+    x: torch.Tensor,
+    t: float,
+    means: torch.Tensor,
+    std: float,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    r"""The exact rectified-flow velocity $v(x, t) = \mathbb E[X_1 - X_0 \mid X_t = x]$.
+    r"""The exact velocity $v(x, t) = \mathbb E[X_1 - X_0 \mid X_t = x]$.
 
-    Data $X_1 \sim \sum_k \pi_k \mathcal N(\mu_k, s^2 I)$, noise $X_0 \sim \mathcal N(0, I)$,
-    $X_t = t X_1 + (1-t) X_0$. Given component $k$, $(X_1 - X_0, X_t)$ is Gaussian:
-    $X_t \sim \mathcal N(t\mu_k, \sigma_t^2 I)$ with $\sigma_t^2 = t^2 s^2 + (1-t)^2$, and
-    $\mathbb E[X_1 - X_0 \mid x, k] = \mu_k + \frac{t s^2 - (1-t)}{\sigma_t^2}(x - t\mu_k)$;
-    average over $k$ with the responsibilities $w_k(x) \propto \pi_k \mathcal N(x; t\mu_k, \sigma_t^2 I)$.
-    At $t = 0$ it is $\bar\mu - x$: one Euler step of length 1 lands on the data mean.
+    Data $X_1 \sim \sum_k \pi_k \mathcal N(\mu_k, s^2 I)$, noise
+    $X_0 \sim \mathcal N(0, I)$, $X_t = t X_1 + (1-t) X_0$. Given
+    component $k$, $(X_1 - X_0, X_t)$ is Gaussian:
+    $X_t \sim \mathcal N(t\mu_k, \sigma_t^2 I)$ with
+    $\sigma_t^2 = t^2 s^2 + (1-t)^2$, and
+    $\mathbb E[X_1 - X_0 \mid x, k]
+    = \mu_k + \frac{t s^2 - (1-t)}{\sigma_t^2}(x - t\mu_k)$;
+    average over $k$ with the responsibilities
+    $w_k(x) \propto \pi_k \mathcal N(x; t\mu_k, \sigma_t^2 I)$.
+    At $t = 0$ it is $\bar\mu - x$: one Euler step of length 1 lands
+    on the data mean.
     """
     x, means, std, weights = _check_mixture(x, means, std, weights)
     t = _check_time(t)
     var = t**2 * std**2 + (1 - t) ** 2  # sigma_t^2
     centres = t * means  # (K, d)
-    log_w = weights.log() - 0.5 * ((x[:, None, :] - centres) ** 2).sum(-1) / var  # (n, K)
+    sq = ((x[:, None, :] - centres) ** 2).sum(-1)  # (n, K)
+    log_w = weights.log() - 0.5 * sq / var  # (n, K)
     w = torch.softmax(log_w, dim=1)  # responsibilities
     gain = (t * std**2 - (1 - t)) / var
     per_k = means[None] + gain * (x[:, None, :] - centres)  # (n, K, d)
@@ -387,15 +417,21 @@ def sample_flow(
 
 
 def straightness(
-    velocity: Callable[[torch.Tensor, float], torch.Tensor], x0: torch.Tensor, *, steps: int = 100
+    velocity: Callable[[torch.Tensor, float], torch.Tensor],
+    x0: torch.Tensor,
+    *,
+    steps: int = 100,
 ) -> float:
-    r"""$S = \int_0^1 \mathbb E\,\lVert (Z_1 - Z_0) - v(Z_t, t)\rVert^2\,dt$ along the flow's own paths $Z_t$.
+    r"""The straightness of a flow along its own paths $Z_t$.
 
-    Zero exactly when every path is a straight line travelled at constant speed
-    (Liu, Gong & Liu, 2022). Euler with ``steps`` steps from ``x0``; the integral is
-    the average over the steps of the velocity each step used.
+    $S = \int_0^1 \mathbb E\,\lVert (Z_1 - Z_0) - v(Z_t, t)\rVert^2\,dt$,
+    zero exactly when every path is a straight line travelled at constant
+    speed (Liu, Gong & Liu, 2022).
+    Euler with ``steps`` steps from ``x0``; the integral is the average
+    over the steps of the velocity each step used.
     """
-    path = sample_flow(velocity, x0, steps=steps, record=True).trajectory  # (K+1, n, d)
+    run = sample_flow(velocity, x0, steps=steps, record=True)
+    path = run.trajectory  # (K+1, n, d)
     v = (path[1:] - path[:-1]) * steps  # Euler: each step moves by v dt
     chord = path[-1] - path[0]  # Z_1 - Z_0
     return float(((chord - v) ** 2).sum(-1).mean())
