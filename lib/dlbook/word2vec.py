@@ -59,6 +59,7 @@ __all__ = [
     "paper_keep_probability",
     "planted_corpus",
     "sgns_loss_and_grads",
+    "sgns_step",
     "shifted_pmi",
     "skipgram_pairs",
     "train_gensim_sgns",
@@ -336,6 +337,70 @@ def train_sgns(
         return _train(sentences, vocab, dim, window, negative, epochs, lr, sample, seed, batch_size, snapshots)
 
 
+def _check_word_ids(name: str, ids: object, n_words: int, ndim: int) -> torch.Tensor:
+    if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64:
+        raise TypeError(f"{name} must be a torch.int64 tensor of word ids, got {type(ids).__name__}")
+    if ids.ndim != ndim or ids.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D tensor, got shape {tuple(ids.shape)}")
+    if int(ids.min()) < 0 or int(ids.max()) >= n_words:
+        raise ValueError(f"{name} must hold word ids in 0..{n_words - 1}")
+    return ids
+
+
+def _check_step(w_in, w_out, centre, context, noise, rate) -> float:  # noqa: ANN001
+    check_tensor("w_in", w_in, ndim=2)
+    check_tensor("w_out", w_out, like=w_in, like_name="w_in")
+    n_words = w_in.shape[0]
+    _check_word_ids("centre", centre, n_words, 1)
+    _check_word_ids("context", context, n_words, 1)
+    _check_word_ids("noise", noise, n_words, 2)
+    if context.shape != centre.shape or noise.shape[0] != centre.shape[0]:
+        raise ValueError(
+            f"context must have the shape of centre {tuple(centre.shape)} and noise (B, k) with B = "
+            f"{centre.shape[0]}, got {tuple(context.shape)} and {tuple(noise.shape)}"
+        )
+    return check_positive("rate", rate)
+
+
+def sgns_step(
+    w_in: torch.Tensor,
+    w_out: torch.Tensor,
+    centre: torch.Tensor,
+    context: torch.Tensor,
+    noise: torch.Tensor,
+    rate: float,
+) -> float:
+    r"""One in-place SGD step on a batch of pairs; returns the summed loss.
+
+    ``w_in``, ``w_out``: (V, d) input and output vectors; ``centre``,
+    ``context``: (B,) word ids of the pairs; ``noise``: (B, k) noise ids.
+    """
+    rate = _check_step(w_in, w_out, centre, context, noise, rate)
+    # (B, k, 1): 0 where a noise word is the pair's own context (C code)
+    real = (noise != context[:, None]).float().unsqueeze(2)
+    loss, g_v, g_ctx, g_noise = sgns_loss_and_grads(
+        w_in[centre],
+        w_out[context],
+        w_out[noise] * real,
+    )
+    # index_add_ sums the updates of a word that occurs twice in a batch
+    w_in.index_add_(0, centre, g_v, alpha=-rate)
+    w_out.index_add_(0, context, g_ctx, alpha=-rate)
+    g_noise = (g_noise * real).reshape(-1, w_in.shape[1])
+    w_out.index_add_(0, noise.reshape(-1), g_noise, alpha=-rate)
+    return loss
+
+
+def _epoch_pairs(tokens, sentence_of, keep, cumulative, window, negative, rng):  # noqa: ANN001, ANN202
+    """One epoch's (centre, context, noise) word ids: subsample, cut the windows, draw the noise."""
+    kept = rng.random(len(tokens)) < keep[tokens]  # subsampling, before the windows
+    centre, context = skipgram_pairs(sentence_of[kept], window=window, rng=rng)
+    centre, context = tokens[kept][centre], tokens[kept][context]
+    noise = np.searchsorted(cumulative, rng.random((len(centre), negative)), side="right")
+    noise = np.minimum(noise, len(keep) - 1)  # guards against cumulative[-1] < 1 by rounding
+    return tuple(map(torch.from_numpy, (centre, context, noise)))
+
+
 def _train(
     sentences: list[list[str]],
     vocab: Vocab,
@@ -359,24 +424,14 @@ def _train(
     snaps, snap_at = ([w_in.numpy().copy()], [0.0]) if snapshots else ([], [])
     losses = []
     for epoch in range(epochs):
-        kept = rng.random(len(tokens)) < keep[tokens]  # subsampling, before the windows
-        centre, context = skipgram_pairs(sentence_of[kept], window=window, rng=rng)
-        centre, context = tokens[kept][centre], tokens[kept][context]
-        noise = np.searchsorted(cumulative, rng.random((len(centre), negative)), side="right")
-        noise = np.minimum(noise, n_words - 1)  # guards against cumulative[-1] < 1 by rounding
-        centre, context, noise = map(torch.from_numpy, (centre, context, noise))
+        centre, context, noise = _epoch_pairs(tokens, sentence_of, keep, cumulative, window, negative, rng)
         n_pairs, loss_sum = len(centre), 0.0
         for start in range(0, n_pairs, batch_size):
             progress = (epoch + start / n_pairs) / epochs
-            rate = lr * max(1.0 - progress, 1e-4)
-            c, o, n = (t[start : start + batch_size] for t in (centre, context, noise))  # (B,) (B,) (B, k)
-            real = (n != o[:, None]).float().unsqueeze(2)  # (B, k, 1): 0 where the noise word is the context
-            loss, g_v, g_o, g_n = sgns_loss_and_grads(w_in[c], w_out[o], w_out[n] * real)
-            w_in.index_add_(0, c, g_v, alpha=-rate)
-            w_out.index_add_(0, o, g_o, alpha=-rate)
-            w_out.index_add_(0, n.reshape(-1), (g_n * real).reshape(-1, dim), alpha=-rate)
-            loss_sum += loss
-            done = (epoch + (start + len(c)) / n_pairs) / epochs
+            rate = lr * max(1.0 - progress, 1e-4)  # linear decay to lr * 1e-4
+            batch = slice(start, start + batch_size)
+            loss_sum += sgns_step(w_in, w_out, centre[batch], context[batch], noise[batch], rate)
+            done = (epoch + min(start + batch_size, n_pairs) / n_pairs) / epochs
             while snapshots and done >= len(snaps) / snapshots - 1e-9:
                 snaps.append(w_in.numpy().copy())
                 snap_at.append(done)
