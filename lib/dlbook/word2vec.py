@@ -369,13 +369,16 @@ def sgns_step(
     context: torch.Tensor,
     noise: torch.Tensor,
     rate: float,
+    *,
+    check: bool = True,
 ) -> float:
     r"""One in-place SGD step on a batch of pairs; returns the summed loss.
 
     ``w_in``, ``w_out``: (V, d) input and output vectors; ``centre``,
     ``context``: (B,) word ids of the pairs; ``noise``: (B, k) noise ids.
     """
-    rate = _check_step(w_in, w_out, centre, context, noise, rate)
+    if check:  # train_sgns builds valid batches and skips this (speed)
+        rate = _check_step(w_in, w_out, centre, context, noise, rate)
     # (B, k, 1): 0 where a noise word is the pair's own context (C code)
     real = (noise != context[:, None]).float().unsqueeze(2)
     loss, g_v, g_ctx, g_noise = sgns_loss_and_grads(
@@ -430,7 +433,7 @@ def _train(
             progress = (epoch + start / n_pairs) / epochs
             rate = lr * max(1.0 - progress, 1e-4)  # linear decay to lr * 1e-4
             batch = slice(start, start + batch_size)
-            loss_sum += sgns_step(w_in, w_out, centre[batch], context[batch], noise[batch], rate)
+            loss_sum += sgns_step(w_in, w_out, centre[batch], context[batch], noise[batch], rate, check=False)
             done = (epoch + min(start + batch_size, n_pairs) / n_pairs) / epochs
             while snapshots and done >= len(snaps) / snapshots - 1e-9:
                 snaps.append(w_in.numpy().copy())
