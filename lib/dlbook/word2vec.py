@@ -145,13 +145,21 @@ def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     return weights / weights.sum()
 
 
-def keep_probability(counts: np.ndarray, sample: float = 1e-3) -> np.ndarray:
-    r"""Subsampling as word2vec.c and gensim do it: keep an occurrence of :math:`w` with probability
+def keep_probability(
+    counts: np.ndarray,
+    sample: float = 1e-3,
+) -> np.ndarray:
+    r"""Subsampling as word2vec.c and gensim do it.
 
-    .. math:: \min\Bigl(1,\ \bigl(\sqrt{f/(tN)} + 1\bigr)\,\frac{tN}{f}\Bigr),
+    An occurrence of :math:`w` is kept with probability
 
-    :math:`f` the word's count, :math:`N` the total count, :math:`t` = ``sample``
-    (0 keeps everything). The paper's rule is :func:`paper_keep_probability`.
+    .. math::
+        \min\Bigl(1,\ \bigl(\sqrt{f/(tN)} + 1\bigr)\,
+        \frac{tN}{f}\Bigr),
+
+    :math:`f` the word's count, :math:`N` the total count,
+    :math:`t` = ``sample`` (0 keeps everything). The paper's rule
+    is :func:`paper_keep_probability`.
     """
     counts = _check_counts(counts)
     sample = check_positive("sample", sample, allow_zero=True)
@@ -217,18 +225,25 @@ def _check_batch(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor) -> N
 
 
 def sgns_loss_and_grads(
-    v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor
+    v: torch.Tensor,
+    u_pos: torch.Tensor,
+    u_neg: torch.Tensor,
 ) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""The negative-sampling loss of a batch of pairs and its gradients, written out.
+    r"""The negative-sampling loss of a batch and its gradients.
 
-    ``v`` (B, d) centre input vectors, ``u_pos`` (B, d) their contexts' output
-    vectors, ``u_neg`` (B, k, d) the output vectors of k noise words each:
+    ``v`` (B, d) centre input vectors, ``u_pos`` (B, d) their
+    contexts' output vectors, ``u_neg`` (B, k, d) the output vectors
+    of k noise words each:
 
     .. math::
-        \ell = \sum_b \Bigl[-\log\sigma(u_b^\top v_b) - \sum_i \log\sigma(-u_{bi}^\top v_b)\Bigr],\quad
-        \frac{\partial\ell}{\partial v_b} = (\sigma(u_b^\top v_b) - 1)\,u_b + \sum_i \sigma(u_{bi}^\top v_b)\,u_{bi}.
+        \ell = \sum_b \Bigl[-\log\sigma(u_b^\top v_b)
+        - \sum_i \log\sigma(-u_{bi}^\top v_b)\Bigr],
 
-    Returns the loss and the gradients for ``v``, ``u_pos`` and ``u_neg``.
+        \frac{\partial\ell}{\partial v_b}
+        = (\sigma(u_b^\top v_b) - 1)\,u_b
+        + \sum_i \sigma(u_{bi}^\top v_b)\,u_{bi}.
+
+    Returns the loss and the gradients for ``v``, ``u_pos``, ``u_neg``.
     """
     _check_batch(v, u_pos, u_neg)
     s_pos = (v * u_pos).sum(dim=1)  # (B,)
@@ -236,8 +251,11 @@ def sgns_loss_and_grads(
     loss = -F.logsigmoid(s_pos).sum() - F.logsigmoid(-s_neg).sum()
     g_pos = torch.sigmoid(s_pos) - 1.0  # (B,)   d loss / d s_pos
     g_neg = torch.sigmoid(s_neg)  # (B, k) d loss / d s_neg
-    grad_v = g_pos[:, None] * u_pos + torch.bmm(g_neg.unsqueeze(1), u_neg).squeeze(1)  # (B, d)
-    return float(loss), grad_v, g_pos[:, None] * v, g_neg[:, :, None] * v[:, None, :]
+    from_noise = torch.bmm(g_neg.unsqueeze(1), u_neg).squeeze(1)  # (B, d)
+    grad_v = g_pos[:, None] * u_pos + from_noise  # (B, d)
+    grad_pos = g_pos[:, None] * v  # (B, d)
+    grad_neg = g_neg[:, :, None] * v[:, None, :]  # (B, k, d)
+    return float(loss), grad_v, grad_pos, grad_neg
 
 
 # ----------------------------------------------------------------------------- training
