@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from gensim.models import Word2Vec as GensimWord2Vec
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dlbook import word2vec
 from dlbook.word2vec import (
     PLANTED_FAMILIES,
     Vocab,
@@ -133,6 +135,25 @@ def test_sgns_gradients_equal_autograd():
     assert loss == pytest.approx(ref.item(), rel=1e-6)
     for mine, leaf in zip((g_v, g_u, g_n), leaves, strict=True):
         assert torch.allclose(mine, leaf.grad, atol=1e-6)
+
+
+def test_sgns_step_is_an_sgd_step_on_the_autograd_loss():
+    """One step equals w - rate * autograd gradient, repeated words and a noise word equal to the context included."""
+    g = torch.Generator().manual_seed(0)
+    w_in, w_out = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)
+    centre, context = torch.tensor([0, 0, 2, 5]), torch.tensor([1, 3, 1, 4])
+    noise = torch.tensor([[2, 1], [4, 4], [1, 0], [3, 2]])  # two noise words equal their context: masked
+    leaves = [w_in.clone().requires_grad_(), w_out.clone().requires_grad_()]
+    real = (noise != context[:, None]).float()
+    s_pos = (leaves[0][centre] * leaves[1][context]).sum(1)
+    s_neg = torch.einsum("bkd,bd->bk", leaves[1][noise], leaves[0][centre])
+    loss = -F.logsigmoid(s_pos).sum() - (real * F.logsigmoid(-s_neg)).sum()
+    loss.backward()
+    step_loss = word2vec.sgns_step(w_in, w_out, centre, context, noise, 0.1)
+    # a masked noise word has score 0 and adds log 2 to the reported loss, nothing to the gradients
+    assert step_loss == pytest.approx(loss.item() + float((1 - real).sum() * np.log(2)), abs=1e-5)
+    assert torch.allclose(w_in, leaves[0].detach() - 0.1 * leaves[0].grad, atol=1e-6)
+    assert torch.allclose(w_out, leaves[1].detach() - 0.1 * leaves[1].grad, atol=1e-6)
 
 
 def test_shifted_pmi_by_hand():

@@ -59,6 +59,7 @@ __all__ = [
     "paper_keep_probability",
     "planted_corpus",
     "sgns_loss_and_grads",
+    "sgns_step",
     "shifted_pmi",
     "skipgram_pairs",
     "train_gensim_sgns",
@@ -144,13 +145,21 @@ def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     return weights / weights.sum()
 
 
-def keep_probability(counts: np.ndarray, sample: float = 1e-3) -> np.ndarray:
-    r"""Subsampling as word2vec.c and gensim do it: keep an occurrence of :math:`w` with probability
+def keep_probability(
+    counts: np.ndarray,
+    sample: float = 1e-3,
+) -> np.ndarray:
+    r"""Subsampling as word2vec.c and gensim do it.
 
-    .. math:: \min\Bigl(1,\ \bigl(\sqrt{f/(tN)} + 1\bigr)\,\frac{tN}{f}\Bigr),
+    An occurrence of :math:`w` is kept with probability
 
-    :math:`f` the word's count, :math:`N` the total count, :math:`t` = ``sample``
-    (0 keeps everything). The paper's rule is :func:`paper_keep_probability`.
+    .. math::
+        \min\Bigl(1,\ \bigl(\sqrt{f/(tN)} + 1\bigr)\,
+        \frac{tN}{f}\Bigr),
+
+    :math:`f` the word's count, :math:`N` the total count,
+    :math:`t` = ``sample`` (0 keeps everything). The paper's rule
+    is :func:`paper_keep_probability`.
     """
     counts = _check_counts(counts)
     sample = check_positive("sample", sample, allow_zero=True)
@@ -216,18 +225,25 @@ def _check_batch(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor) -> N
 
 
 def sgns_loss_and_grads(
-    v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor
+    v: torch.Tensor,
+    u_pos: torch.Tensor,
+    u_neg: torch.Tensor,
 ) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""The negative-sampling loss of a batch of pairs and its gradients, written out.
+    r"""The negative-sampling loss of a batch and its gradients.
 
-    ``v`` (B, d) centre input vectors, ``u_pos`` (B, d) their contexts' output
-    vectors, ``u_neg`` (B, k, d) the output vectors of k noise words each:
+    ``v`` (B, d) centre input vectors, ``u_pos`` (B, d) their
+    contexts' output vectors, ``u_neg`` (B, k, d) the output vectors
+    of k noise words each:
 
     .. math::
-        \ell = \sum_b \Bigl[-\log\sigma(u_b^\top v_b) - \sum_i \log\sigma(-u_{bi}^\top v_b)\Bigr],\quad
-        \frac{\partial\ell}{\partial v_b} = (\sigma(u_b^\top v_b) - 1)\,u_b + \sum_i \sigma(u_{bi}^\top v_b)\,u_{bi}.
+        \ell = \sum_b \Bigl[-\log\sigma(u_b^\top v_b)
+        - \sum_i \log\sigma(-u_{bi}^\top v_b)\Bigr],
 
-    Returns the loss and the gradients for ``v``, ``u_pos`` and ``u_neg``.
+        \frac{\partial\ell}{\partial v_b}
+        = (\sigma(u_b^\top v_b) - 1)\,u_b
+        + \sum_i \sigma(u_{bi}^\top v_b)\,u_{bi}.
+
+    Returns the loss and the gradients for ``v``, ``u_pos``, ``u_neg``.
     """
     _check_batch(v, u_pos, u_neg)
     s_pos = (v * u_pos).sum(dim=1)  # (B,)
@@ -235,8 +251,11 @@ def sgns_loss_and_grads(
     loss = -F.logsigmoid(s_pos).sum() - F.logsigmoid(-s_neg).sum()
     g_pos = torch.sigmoid(s_pos) - 1.0  # (B,)   d loss / d s_pos
     g_neg = torch.sigmoid(s_neg)  # (B, k) d loss / d s_neg
-    grad_v = g_pos[:, None] * u_pos + torch.bmm(g_neg.unsqueeze(1), u_neg).squeeze(1)  # (B, d)
-    return float(loss), grad_v, g_pos[:, None] * v, g_neg[:, :, None] * v[:, None, :]
+    from_noise = torch.bmm(g_neg.unsqueeze(1), u_neg).squeeze(1)  # (B, d)
+    grad_v = g_pos[:, None] * u_pos + from_noise  # (B, d)
+    grad_pos = g_pos[:, None] * v  # (B, d)
+    grad_neg = g_neg[:, :, None] * v[:, None, :]  # (B, k, d)
+    return float(loss), grad_v, grad_pos, grad_neg
 
 
 # ----------------------------------------------------------------------------- training
@@ -336,6 +355,73 @@ def train_sgns(
         return _train(sentences, vocab, dim, window, negative, epochs, lr, sample, seed, batch_size, snapshots)
 
 
+def _check_word_ids(name: str, ids: object, n_words: int, ndim: int) -> torch.Tensor:
+    if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64:
+        raise TypeError(f"{name} must be a torch.int64 tensor of word ids, got {type(ids).__name__}")
+    if ids.ndim != ndim or ids.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D tensor, got shape {tuple(ids.shape)}")
+    if int(ids.min()) < 0 or int(ids.max()) >= n_words:
+        raise ValueError(f"{name} must hold word ids in 0..{n_words - 1}")
+    return ids
+
+
+def _check_step(w_in, w_out, centre, context, noise, rate) -> float:  # noqa: ANN001
+    check_tensor("w_in", w_in, ndim=2)
+    check_tensor("w_out", w_out, like=w_in, like_name="w_in")
+    n_words = w_in.shape[0]
+    _check_word_ids("centre", centre, n_words, 1)
+    _check_word_ids("context", context, n_words, 1)
+    _check_word_ids("noise", noise, n_words, 2)
+    if context.shape != centre.shape or noise.shape[0] != centre.shape[0]:
+        raise ValueError(
+            f"context must have the shape of centre {tuple(centre.shape)} and noise (B, k) with B = "
+            f"{centre.shape[0]}, got {tuple(context.shape)} and {tuple(noise.shape)}"
+        )
+    return check_positive("rate", rate)
+
+
+def sgns_step(
+    w_in: torch.Tensor,
+    w_out: torch.Tensor,
+    centre: torch.Tensor,
+    context: torch.Tensor,
+    noise: torch.Tensor,
+    rate: float,
+    *,
+    check: bool = True,
+) -> float:
+    r"""One in-place SGD step on a batch of pairs; returns the summed loss.
+
+    ``w_in``, ``w_out``: (V, d) input and output vectors; ``centre``,
+    ``context``: (B,) word ids of the pairs; ``noise``: (B, k) noise ids.
+    """
+    if check:  # train_sgns builds valid batches and skips this (speed)
+        rate = _check_step(w_in, w_out, centre, context, noise, rate)
+    # (B, k, 1): 0 where a noise word is the pair's own context (C code)
+    real = (noise != context[:, None]).float().unsqueeze(2)
+    loss, g_v, g_ctx, g_noise = sgns_loss_and_grads(
+        w_in[centre],
+        w_out[context],
+        w_out[noise] * real,
+    )
+    # index_add_ sums the updates of a word that occurs twice in a batch
+    w_in.index_add_(0, centre, g_v, alpha=-rate)
+    w_out.index_add_(0, context, g_ctx, alpha=-rate)
+    g_noise = (g_noise * real).reshape(-1, w_in.shape[1])
+    w_out.index_add_(0, noise.reshape(-1), g_noise, alpha=-rate)
+    return loss
+
+
+def _epoch_pairs(tokens, sentence_of, keep, cumulative, window, negative, rng):  # noqa: ANN001, ANN202
+    """One epoch's (centre, context, noise) word ids: subsample, cut the windows, draw the noise."""
+    kept = rng.random(len(tokens)) < keep[tokens]  # subsampling, before the windows
+    centre, context = skipgram_pairs(sentence_of[kept], window=window, rng=rng)
+    centre, context = tokens[kept][centre], tokens[kept][context]
+    noise = np.searchsorted(cumulative, rng.random((len(centre), negative)), side="right")
+    noise = np.minimum(noise, len(keep) - 1)  # guards against cumulative[-1] < 1 by rounding
+    return tuple(map(torch.from_numpy, (centre, context, noise)))
+
+
 def _train(
     sentences: list[list[str]],
     vocab: Vocab,
@@ -359,24 +445,14 @@ def _train(
     snaps, snap_at = ([w_in.numpy().copy()], [0.0]) if snapshots else ([], [])
     losses = []
     for epoch in range(epochs):
-        kept = rng.random(len(tokens)) < keep[tokens]  # subsampling, before the windows
-        centre, context = skipgram_pairs(sentence_of[kept], window=window, rng=rng)
-        centre, context = tokens[kept][centre], tokens[kept][context]
-        noise = np.searchsorted(cumulative, rng.random((len(centre), negative)), side="right")
-        noise = np.minimum(noise, n_words - 1)  # guards against cumulative[-1] < 1 by rounding
-        centre, context, noise = map(torch.from_numpy, (centre, context, noise))
+        centre, context, noise = _epoch_pairs(tokens, sentence_of, keep, cumulative, window, negative, rng)
         n_pairs, loss_sum = len(centre), 0.0
         for start in range(0, n_pairs, batch_size):
             progress = (epoch + start / n_pairs) / epochs
-            rate = lr * max(1.0 - progress, 1e-4)
-            c, o, n = (t[start : start + batch_size] for t in (centre, context, noise))  # (B,) (B,) (B, k)
-            real = (n != o[:, None]).float().unsqueeze(2)  # (B, k, 1): 0 where the noise word is the context
-            loss, g_v, g_o, g_n = sgns_loss_and_grads(w_in[c], w_out[o], w_out[n] * real)
-            w_in.index_add_(0, c, g_v, alpha=-rate)
-            w_out.index_add_(0, o, g_o, alpha=-rate)
-            w_out.index_add_(0, n.reshape(-1), (g_n * real).reshape(-1, dim), alpha=-rate)
-            loss_sum += loss
-            done = (epoch + (start + len(c)) / n_pairs) / epochs
+            rate = lr * max(1.0 - progress, 1e-4)  # linear decay to lr * 1e-4
+            batch = slice(start, start + batch_size)
+            loss_sum += sgns_step(w_in, w_out, centre[batch], context[batch], noise[batch], rate, check=False)
+            done = (epoch + min(start + batch_size, n_pairs) / n_pairs) / epochs
             while snapshots and done >= len(snaps) / snapshots - 1e-9:
                 snaps.append(w_in.numpy().copy())
                 snap_at.append(done)
