@@ -13,27 +13,16 @@ There is no budget here, only a report: exit status 0.
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 
+from benchtime import best_time
 from dlbook.checkpointing import make_chain, training_step
 from dlbook.seeding import torch_threads
 
 DEPTHS = (16, 64, 256)
 BATCH, WIDTH = 256, 16
 REPEAT = 7
-
-
-def best_time(fn, repeat: int = REPEAT) -> float:
-    """Shortest wall time of ``repeat`` calls, after one warm-up call."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> int:
@@ -43,9 +32,9 @@ def main() -> int:
     with torch_threads(1):
         for n in DEPTHS:
             model, k = make_chain(n, width=WIDTH), math.isqrt(n)
-            plain = best_time(lambda: training_step(model, x))  # noqa: B023 - called within the iteration
-            theirs = best_time(lambda: training_step(model, x, segments=k))  # noqa: B023
-            ours = best_time(lambda: training_step(model, x, segments=k, ours=True))  # noqa: B023
+            plain, _ = best_time(lambda: training_step(model, x), REPEAT, warmup=True)  # noqa: B023 - called within the iteration
+            theirs, _ = best_time(lambda: training_step(model, x, segments=k), REPEAT, warmup=True)  # noqa: B023
+            ours, _ = best_time(lambda: training_step(model, x, segments=k, ours=True), REPEAT, warmup=True)  # noqa: B023
             print(f"{n:>6} {k:>3} {plain * 1e3:>9.2f} {theirs / plain:>6.2f}x {ours / plain:>6.2f}x")
     return 0
 

@@ -16,10 +16,8 @@ Exit status 1 when it does not.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
-from typing import Any
 
+from benchtime import best_time
 from dlbook.corpus import python_docs_corpus
 from dlbook.tokenization import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, BPETokenizer
 from dlbook.tokenizer_adapters import to_tiktoken, train_hf_byte_level
@@ -28,16 +26,6 @@ VOCAB_SIZE = 2048
 TRAIN_BUDGET_S = 5.0
 EDU_CHARS = 50_000
 EDU_VOCAB = 512
-
-
-def best_time(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    """Shortest wall time of ``repeat`` calls, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main() -> int:

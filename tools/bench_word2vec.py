@@ -11,10 +11,8 @@ Goal (issue 13): ours within 10x of gensim. Exit status 1 when it is not.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
-from typing import Any
 
+from benchtime import best_time
 from dlbook.corpus import wikipedia_sample
 from dlbook.word2vec import train_gensim_sgns, train_sgns
 
@@ -22,21 +20,11 @@ SETTINGS = dict(dim=50, window=5, negative=5, min_count=5, sample=1e-3, seed=0, 
 GOAL_RATIO = 10.0
 
 
-def best_time(fn: Callable[[], Any], repeat: int = 2) -> float:
-    """Shortest wall time of ``repeat`` calls."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> int:
     sentences = wikipedia_sample()
     n_words = sum(map(len, sentences))
-    t_ours = best_time(lambda: train_sgns(sentences, batch_size=1024, **SETTINGS))
-    t_gensim = best_time(lambda: train_gensim_sgns(sentences, **SETTINGS))
+    t_ours, _ = best_time(lambda: train_sgns(sentences, batch_size=1024, **SETTINGS), repeat=2)
+    t_gensim, _ = best_time(lambda: train_gensim_sgns(sentences, **SETTINGS), repeat=2)
     ratio = t_ours / t_gensim
     print(f"Word2Vec, one epoch on the gensim Wikipedia sample ({n_words:,} tokens), one thread")
     print(f"{'trainer':<28}{'seconds':>10}{'words/s':>14}")
