@@ -1501,7 +1501,12 @@ VALID: dict[str, Callable[[], Call] | str] = {
         v=pts(3, 2),
         u_pos=pts(3, 2, seed=1),
         u_neg=torch.randn(3, 2, 2),
-        bad={"u_pos": [pts(2, 2)], "u_neg": [torch.randn(3, 2, 3), torch.randn(2, 2, 2)]},
+        real=torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+        bad={
+            "u_pos": [pts(2, 2)],
+            "u_neg": [torch.randn(3, 2, 3), torch.randn(2, 2, 2)],
+            "real": [torch.ones(3, 3), torch.full((3, 2), 0.5)],
+        },
     ),
     "dlbook.word2vec.sgns_step": lambda: C(
         word2vec.sgns_step,

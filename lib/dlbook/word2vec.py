@@ -216,41 +216,49 @@ def skipgram_pairs(sentence_of: np.ndarray, *, window: int, rng: np.random.Gener
     return centre[order], context[order]
 
 
-def _check_batch(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor) -> None:
+def _check_batch(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor, real: torch.Tensor | None) -> torch.Tensor:
     check_tensor("v", v, ndim=2)
     check_tensor("u_pos", u_pos, like=v, like_name="v")
     check_tensor("u_neg", u_neg, ndim=3)
     if u_neg.shape[0] != v.shape[0] or u_neg.shape[2] != v.shape[1]:
         raise ValueError(f"u_neg must have shape (B, k, d) = ({v.shape[0]}, k, {v.shape[1]}), got {tuple(u_neg.shape)}")
+    if real is None:
+        return torch.ones(u_neg.shape[:2], dtype=v.dtype)
+    check_tensor("real", real, like=u_neg[:, :, 0], like_name="u_neg's (B, k)")
+    if ((real != 0) & (real != 1)).any():
+        raise ValueError("real must hold only 0 (a skipped noise word) and 1")
+    return real
 
 
 def sgns_loss_and_grads(
     v: torch.Tensor,
     u_pos: torch.Tensor,
     u_neg: torch.Tensor,
+    real: torch.Tensor | None = None,
 ) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""The negative-sampling loss of a batch and its gradients.
 
     ``v`` (B, d) centre input vectors, ``u_pos`` (B, d) their
     contexts' output vectors, ``u_neg`` (B, k, d) the output vectors
-    of k noise words each:
+    of k noise words each; ``real`` (B, k), 1 by default, is 0 for
+    a noise word to skip:
 
     .. math::
         \ell = \sum_b \Bigl[-\log\sigma(u_b^\top v_b)
-        - \sum_i \log\sigma(-u_{bi}^\top v_b)\Bigr],
+        - \sum_i r_{bi} \log\sigma(-u_{bi}^\top v_b)\Bigr],
 
         \frac{\partial\ell}{\partial v_b}
         = (\sigma(u_b^\top v_b) - 1)\,u_b
-        + \sum_i \sigma(u_{bi}^\top v_b)\,u_{bi}.
+        + \sum_i r_{bi}\,\sigma(u_{bi}^\top v_b)\,u_{bi}.
 
     Returns the loss and the gradients for ``v``, ``u_pos``, ``u_neg``.
     """
-    _check_batch(v, u_pos, u_neg)
+    real = _check_batch(v, u_pos, u_neg, real)
     s_pos = (v * u_pos).sum(dim=1)  # (B,)
     s_neg = torch.bmm(u_neg, v.unsqueeze(2)).squeeze(2)  # (B, k)
-    loss = -F.logsigmoid(s_pos).sum() - F.logsigmoid(-s_neg).sum()
+    loss = -F.logsigmoid(s_pos).sum() - (real * F.logsigmoid(-s_neg)).sum()
     g_pos = torch.sigmoid(s_pos) - 1.0  # (B,)   d loss / d s_pos
-    g_neg = torch.sigmoid(s_neg)  # (B, k) d loss / d s_neg
+    g_neg = real * torch.sigmoid(s_neg)  # (B, k) d loss / d s_neg
     from_noise = torch.bmm(g_neg.unsqueeze(1), u_neg).squeeze(1)  # (B, d)
     grad_v = g_pos[:, None] * u_pos + from_noise  # (B, d)
     grad_pos = g_pos[:, None] * v  # (B, d)
@@ -387,28 +395,40 @@ def sgns_step(
     context: torch.Tensor,
     noise: torch.Tensor,
     rate: float,
-    *,
-    check: bool = True,
 ) -> float:
     r"""One in-place SGD step on a batch of pairs; returns the summed loss.
 
     ``w_in``, ``w_out``: (V, d) input and output vectors; ``centre``,
     ``context``: (B,) word ids of the pairs; ``noise``: (B, k) noise ids.
     """
-    if check:  # train_sgns builds valid batches and skips this (speed)
-        rate = _check_step(w_in, w_out, centre, context, noise, rate)
-    # (B, k, 1): 0 where a noise word is the pair's own context (C code)
-    real = (noise != context[:, None]).float().unsqueeze(2)
+    rate = _check_step(w_in, w_out, centre, context, noise, rate)
+    return _sgns_update(w_in, w_out, centre, context, noise, rate)
+
+
+def _sgns_update(
+    w_in: torch.Tensor,
+    w_out: torch.Tensor,
+    centre: torch.Tensor,
+    context: torch.Tensor,
+    noise: torch.Tensor,
+    rate: float,
+) -> float:
+    r"""The step of :func:`sgns_step`, unchecked: ``train_sgns`` calls it
+    on batches it built (``tools/bench_word2vec.py`` times what checking
+    both tables for NaN before every batch would cost).
+    """
+    # (B, k): 0 where a noise word is the pair's own context (skipped, as in the C code)
+    real = (noise != context[:, None]).to(w_in.dtype)
     loss, g_v, g_ctx, g_noise = sgns_loss_and_grads(
-        w_in[centre],
-        w_out[context],
-        w_out[noise] * real,
+        w_in[centre],  # (B, d)
+        w_out[context],  # (B, d)
+        w_out[noise],  # (B, k, d)
+        real,
     )
     # index_add_ sums the updates of a word that occurs twice in a batch
     w_in.index_add_(0, centre, g_v, alpha=-rate)
     w_out.index_add_(0, context, g_ctx, alpha=-rate)
-    g_noise = (g_noise * real).reshape(-1, w_in.shape[1])
-    w_out.index_add_(0, noise.reshape(-1), g_noise, alpha=-rate)
+    w_out.index_add_(0, noise.flatten(), g_noise.flatten(0, 1), alpha=-rate)
     return loss
 
 
@@ -451,7 +471,7 @@ def _train(
             progress = (epoch + start / n_pairs) / epochs
             rate = lr * max(1.0 - progress, 1e-4)  # linear decay to lr * 1e-4
             batch = slice(start, start + batch_size)
-            loss_sum += sgns_step(w_in, w_out, centre[batch], context[batch], noise[batch], rate, check=False)
+            loss_sum += _sgns_update(w_in, w_out, centre[batch], context[batch], noise[batch], rate)
             done = (epoch + min(start + batch_size, n_pairs) / n_pairs) / epochs
             while snapshots and done >= len(snaps) / snapshots - 1e-9:
                 snaps.append(w_in.numpy().copy())
