@@ -1342,7 +1342,13 @@ VALID: dict[str, Callable[[], Call] | str] = {
         values=[1, 2],
         description="v",
         fmt=".1f",
-        bad={"frames": [frames(3), ["a", "b"]], "values": [[1, 1.0000001]], "fmt": [".1q", 3, lambda v: 3]},
+        start=2,
+        bad={
+            "frames": [frames(3), ["a", "b"]],
+            "values": [[1, 1.0000001]],
+            "fmt": [".1q", 3, lambda v: 3],
+            "start": [3, "2"],
+        },
     ),
     "dlbook.widgets.grid_view": lambda: C(
         widgets.grid_view,
@@ -1362,7 +1368,8 @@ VALID: dict[str, Callable[[], Call] | str] = {
         values=[1, 2],
         description="v",
         fmt=None,
-        bad={"plot_fn": [lambda v: 3], "values": [[1, 1]], "fmt": [3], "alt": [lambda v: 3]},
+        start=2,
+        bad={"plot_fn": [lambda v: 3], "values": [[1, 1]], "fmt": [3], "alt": [lambda v: 3], "start": [0, "2"]},
         good={"alt": [lambda v: f"frame {v}"]},
     ),
     "dlbook.widgets.static_grid": lambda: C(

@@ -65,6 +65,14 @@ def test_static_slider_has_one_frame_per_value_linked_in_the_browser():
     assert not plt.get_fignums(), "frames must close their figures"
 
 
+def test_a_static_slider_opens_on_its_start_value():
+    view = static_slider(line_plot, [0.5, 1.0, 2.0], description="slope", start=2.0)
+    slider, stack = view.children
+    assert slider.index == 2 and slider.label == "2" and stack.selected_index == 2
+    assert static_slider(line_plot, [0.5, 1.0]).children[1].selected_index == 0  # the first by default
+    assert not plt.get_fignums()
+
+
 def test_frames_are_light_palette_pngs_at_twice_the_shown_density():
     png = figure_png(line_plot(1.0), alt="a line")
     assert png.startswith(b"\x89PNG") and len(png) < 30_000
@@ -168,6 +176,8 @@ def test_live_slider_recomputes_in_the_kernel():
         (lambda: live_slider(line_plot), ValueError, "controls must name"),
         (lambda: live_slider(None, b=(0, 1)), TypeError, "plot_fn must be callable"),
         (lambda: static_slider(line_plot, [1], alt=3), TypeError, "alt must be a string, a function"),
+        (lambda: static_slider(line_plot, [1, 2], start=3), ValueError, r"start must be one of the values \[1, 2\]"),
+        (lambda: slider_view([W.HTML()], [1], start="1"), ValueError, "start must be one of the values"),
         (lambda: static_grid(lambda x, y: "", [1], [2], alt=b"x"), TypeError, "alt must be a string"),
         (lambda: static_animation(line_plot, [1], alt=lambda s: None), TypeError, "alt must return a string"),
     ],

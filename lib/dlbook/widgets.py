@@ -123,6 +123,19 @@ def _selector(
     )
 
 
+def _start_index(values: Sequence[Any], start: Any) -> int:
+    """The position of ``start`` in ``values`` (0 for None); a value not among them is refused."""
+    if start is None:
+        return 0
+    for i, value in enumerate(values):
+        try:  # True == 1 in Python, but a flag is not a slider value
+            if isinstance(value, bool) == isinstance(start, bool) and bool(value == start):
+                return i
+        except (TypeError, ValueError):  # an array compared with a scalar: not this one
+            continue
+    raise ValueError(f"start must be one of the values {list(values)!r}, got {start!r}")
+
+
 def _static_box(children: list[W.Widget]) -> W.VBox:
     box = W.VBox(children)
     box.add_class(STATIC_CLASS)
@@ -144,12 +157,18 @@ def slider_view(
     *,
     description: str = "value",
     fmt: str | Callable[[Any], str] | None = None,
+    start: Any = None,
 ) -> W.VBox:
-    """A slider over ``values`` switching between precomputed frame widgets in the browser."""
+    """A slider over ``values`` switching between precomputed frame widgets in the browser.
+
+    The view opens on the value ``start`` (the first value when None).
+    """
     values = check_values("values", values)
     frames = _check_frames("frames", frames, len(values), "value")
+    first = _start_index(values, start)
     slider = _selector(values, description, fmt)
-    stack = W.Stack(frames, selected_index=0)
+    slider.index = first
+    stack = W.Stack(frames, selected_index=first)
     W.jslink((slider, "index"), (stack, "selected_index"))
     return _static_box([slider, stack])
 
@@ -192,17 +211,19 @@ def static_slider(
     description: str = "value",
     fmt: str | Callable[[Any], str] | None = None,
     alt: Alt = None,
+    start: Any = None,
 ) -> W.VBox:
     """Precompute ``plot_fn(v)`` for each of ``values``; a slider switches them with no kernel.
 
     ``alt``: the frames' alt text (see the module docstring); a function gets ``v``.
+    ``start``: the value the view opens on (the first when None), to open on the telling frame.
     """
     check_callable("plot_fn", plot_fn)
     values = check_values("values", values)
+    _start_index(values, start)  # refuse a bad start before rendering every frame
     shows = [f"{description} = {label}" for label in _labels(values, fmt)]
-    return slider_view(
-        render_frames(plot_fn, [(v,) for v in values], shows, alt=alt), values, description=description, fmt=fmt
-    )
+    frames = render_frames(plot_fn, [(v,) for v in values], shows, alt=alt)
+    return slider_view(frames, values, description=description, fmt=fmt, start=start)
 
 
 def static_grid(
