@@ -75,6 +75,14 @@ def test_noise_and_keep_probability_equal_gensims_tables(planted):
     assert (keep_probability(vocab.counts, 1e-3) < 1).any()  # the comparison covers subsampled words
 
 
+def test_paper_keep_probability_is_the_papers_formula():
+    """Mikolov et al. (2013b) drop a word of frequency f = count / N with 1 - sqrt(t / f)."""
+    counts, t = np.array([600, 300, 90, 10]), 0.01
+    f = counts / counts.sum()
+    assert np.allclose(paper_keep_probability(counts, t), [np.sqrt(t / x) if x > t else 1.0 for x in f])
+    assert paper_keep_probability(counts, t)[0] == pytest.approx(np.sqrt(0.01 / 0.6))
+
+
 def test_noise_distribution_powers():
     counts = np.array([9, 3, 1])
     assert np.allclose(noise_distribution(counts, power=1.0), counts / 13)
@@ -109,7 +117,40 @@ def test_window_one_pairs_are_the_neighbours():
     assert got == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]
 
 
-def test_dynamic_window_matches_expected_pair_counts():
+def test_skipgram_pairs_equal_an_explicit_loop_over_the_drawn_windows():
+    """Centre i pairs with every j != i of its sentence with |i - j| <= b_i, its drawn window, in text order."""
+    sentence_of = np.repeat(np.arange(4), [7, 1, 5, 9])
+    window, seed = 3, 5
+    # skipgram_pairs draws the windows first, one per token, uniformly in 1..window
+    reach = np.random.default_rng(seed).integers(1, window + 1, size=len(sentence_of))
+    expected = [
+        (i, j)
+        for i in range(len(sentence_of))
+        for j in range(i - reach[i], i + reach[i] + 1)
+        if j != i and 0 <= j < len(sentence_of) and sentence_of[j] == sentence_of[i]
+    ]
+    centre, context = skipgram_pairs(sentence_of, window=window, rng=np.random.default_rng(seed))
+    assert list(zip(centre.tolist(), context.tolist(), strict=True)) == expected
+    assert len(set(reach.tolist())) == window  # every window size occurs
+
+
+def test_pair_counts_equal_a_brute_force_count():
+    """Expected #(w, c): each context at distance d <= W weighs (W - d + 1) / W; unknown words are dropped first."""
+    sentences = [["a", "b", "a", "c", "x", "b"], ["c", "a"], ["b"], ["a", "b", "c", "a", "a", "b", "c"]]
+    vocab = build_vocab([[t for t in s if t != "x"] for s in sentences])  # "x" is not in the vocabulary
+    window = 3
+    expected = np.zeros((len(vocab), len(vocab)))
+    for sentence in sentences:
+        ids = [vocab.index[t] for t in sentence if t in vocab.index]
+        for i, w in enumerate(ids):
+            for j, c in enumerate(ids):
+                if 0 < abs(i - j) <= window:
+                    expected[w, c] += (window - abs(i - j) + 1) / window
+    assert np.allclose(pair_counts(sentences, vocab, window=window), expected, rtol=0, atol=1e-12)
+
+
+def test_pair_counts_are_the_mean_of_the_sampled_pairs():
+    """Averaged over many draws of the dynamic window, skipgram_pairs counts converge to pair_counts."""
     sentences = [["a", "b", "c", "d", "e", "f"]] * 2000
     vocab = build_vocab(sentences)
     tokens = np.array([vocab.index[t] for s in sentences for t in s])
@@ -118,8 +159,37 @@ def test_dynamic_window_matches_expected_pair_counts():
     seen = np.zeros((6, 6))
     np.add.at(seen, (tokens[centre], tokens[context]), 1)
     expected = pair_counts(sentences, vocab, window=3)
-    assert np.allclose(seen, expected, rtol=0.1, atol=40)
+    # a pair (w, c) at distance d is drawn with p = (W - d + 1) / W per occurrence: binomial spread
+    occurrences = np.zeros((6, 6))
+    for d in (1, 2, 3):
+        for i in range(6 - d):
+            occurrences[i, i + d] = occurrences[i + d, i] = len(sentences)
+    p = np.divide(expected, occurrences, out=np.zeros_like(expected), where=occurrences > 0)
+    sd = np.sqrt(occurrences * p * (1 - p))
+    assert (np.abs(seen - expected) <= 4 * sd + 1e-9).all()
     assert expected[vocab.index["a"], vocab.index["d"]] == pytest.approx(2000 / 3)  # distance 3 of 3: (3-3+1)/3
+
+
+def test_epoch_pairs_subsample_with_keep_probability_and_draw_noise_from_p_n():
+    """Each occurrence is kept with keep_probability (Binomial spread) and noise ids follow noise_distribution."""
+    rng = np.random.default_rng(0)
+    counts = np.array([40_000, 12_000, 3_000, 500, 50])
+    tokens = rng.permutation(np.repeat(np.arange(5), counts))
+    keep = keep_probability(counts, 1e-2)
+    noise_p = noise_distribution(counts)
+    assert (keep < 1).sum() >= 2 and (keep == 1).sum() >= 2  # both cases are exercised
+    centre, _, noise = word2vec._epoch_pairs(
+        tokens, np.zeros(len(tokens), dtype=np.int64), keep, np.cumsum(noise_p), 1, 3, np.random.default_rng(1)
+    )
+    # one sentence, window 1: a kept token is a centre twice (once at either end of the kept stream)
+    as_centre = np.bincount(centre.numpy(), minlength=5)
+    kept = (as_centre + 1) / 2  # within 1/2 of the kept count
+    sd = np.sqrt(counts * keep * (1 - keep))
+    assert (np.abs(kept - counts * keep) <= 4 * sd + 0.5).all()
+    assert (as_centre[keep == 1] >= 2 * counts[keep == 1] - 2).all()  # never dropped
+    drawn = np.bincount(noise.numpy().ravel(), minlength=5)
+    n = noise.numel()
+    assert (np.abs(drawn - n * noise_p) <= 4 * np.sqrt(n * noise_p * (1 - noise_p))).all()
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -221,6 +291,7 @@ def test_most_similar_and_analogy_agree_with_gensims_formulas(ours):
         w for w, _ in kv.most_similar(positive=["woman", "king"], negative=["man"], topn=3)
     ]
     assert "king" not in [w for w, _ in mine]
+    assert ours.similarity("cat", "kitten") == pytest.approx(float(kv.similarity("cat", "kitten")), abs=1e-6)
 
 
 def test_dot_products_follow_shifted_pmi(planted, ours):

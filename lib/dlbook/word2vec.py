@@ -196,7 +196,8 @@ def skipgram_pairs(sentence_of: np.ndarray, *, window: int, rng: np.random.Gener
     ``sentence_of[i]`` is the sentence of token ``i``. Each centre draws its window
     :math:`b` uniformly from 1..``window`` (word2vec's dynamic window, which weights a
     context at distance :math:`d` by :math:`(W - d + 1)/W` on average) and pairs with
-    every token of its sentence at distance :math:`\le b`. Pairs come centre by centre.
+    every token of its sentence at distance :math:`\le b`. Pairs come centre by centre, contexts
+    left to right. The windows are ``rng``'s first draw, ``rng.integers(1, window + 1, size=n)``.
     """
     sentence_of = _check_ids("sentence_of", sentence_of)
     window = check_int("window", window, min_value=1)
