@@ -418,7 +418,8 @@ def _sgns_update(
     on batches it built (``tools/bench_word2vec.py`` times what checking
     both tables for NaN before every batch would cost).
     """
-    # (B, k): 0 where a noise word is the pair's own context (skipped, as in the C code)
+    # (B, k): 0 where a noise word is the pair's own context
+    # (the C code skips it)
     real = (noise != context[:, None]).to(w_in.dtype)
     loss, g_v, g_ctx, g_noise = sgns_loss_and_grads(
         w_in[centre],  # (B, d)
